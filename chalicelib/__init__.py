@@ -1,0 +1,1 @@
+"""Flows: a multi-tenant, serverless engine for marketing-automation flows."""

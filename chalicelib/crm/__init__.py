@@ -1,0 +1,1 @@
+"""The CRM: contacts, companies, associates, groups, selections, projects, activities."""

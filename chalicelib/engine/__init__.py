@@ -1,0 +1,1 @@
+"""The engine: queue messages, the step protocol, waits and fan-out."""

@@ -1,0 +1,67 @@
+"""Queue messages and the batch handler both queues' Lambdas use.
+
+A message body is JSON with a ``type``; the handler registered for that type processes it. A
+message whose handler raises is reported as a batch item failure (powertools' BatchProcessor),
+so SQS redelivers that one alone and, after ``maxReceiveCount`` tries, moves it to the DLQ.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from chalicelib.aws import client, queue_url
+
+MessageHandler = Callable[[dict[str, Any]], None]
+
+_handlers: dict[str, MessageHandler] = {}
+
+
+class UnknownMessageError(Exception):
+    """A message of a type nobody handles: it goes back to the queue and on to the DLQ."""
+
+
+def handles(message_type: str) -> Callable[[MessageHandler], MessageHandler]:
+    """Register the handler of one message type."""
+
+    def register(handler: MessageHandler) -> MessageHandler:
+        _handlers[message_type] = handler
+        return handler
+
+    return register
+
+
+def send(queue: str, message: dict[str, Any], *, delay_s: int = 0) -> None:
+    """Post one message to ``steps`` or ``control`` (delay: up to 900 s)."""
+    client("sqs").send_message(
+        QueueUrl=queue_url(queue), MessageBody=json.dumps(message), DelaySeconds=delay_s
+    )
+
+
+def process_message(body: dict[str, Any]) -> None:
+    """Run the handler of one decoded message."""
+    handler = _handlers.get(str(body.get("type")))
+    if handler is None:
+        raise UnknownMessageError(f"no handler for message type {body.get('type')!r}")
+    handler(body)
+
+
+def _record_handler(record: SQSRecord) -> None:
+    process_message(json.loads(record.body))
+
+
+def handle_batch(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """The Lambda handler of both queues: ``{"batchItemFailures": [...]}`` for the failed ones."""
+    processor = BatchProcessor(event_type=EventType.SQS)
+    response = process_partial_response(
+        event=event, record_handler=_record_handler, processor=processor, context=context
+    )
+    return dict(response)

@@ -1,0 +1,1 @@
+"""Email, SMS, merge tags and phone numbers."""

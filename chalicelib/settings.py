@@ -1,0 +1,66 @@
+"""Settings, read once from the environment.
+
+Every table name, queue name and the schedule group derive from the stage and an optional
+prefix, so one AWS account can hold several stages and the local stack needs no configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+TABLES = (
+    "tenants",
+    "api_keys",
+    "crm",
+    "memberships",
+    "activities",
+    "flows",
+    "flow_versions",
+    "participants",
+    "journal",
+    "trigger_index",
+    "engagement",
+)
+QUEUES = ("steps", "control")
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    prefix: str
+    operator_key: str
+    account_id: str
+    sqs_delay_limit_s: int
+    public_base_url: str
+
+    def table(self, name: str) -> str:
+        """The physical name of one of TABLES."""
+        return f"{self.prefix}{name}"
+
+    def queue_name(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def dlq_name(self, name: str) -> str:
+        return f"{self.prefix}{name}-dlq"
+
+    @property
+    def schedule_group(self) -> str:
+        return f"{self.prefix}wakes"
+
+
+@cache
+def get_settings() -> Settings:
+    """The process's settings. Read once; tests and the local stack set the environment first."""
+    stage = os.environ.get("FLOWS_STAGE", "dev")
+    return Settings(
+        stage=stage,
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        prefix=os.environ.get("FLOWS_PREFIX", f"flows-{stage}-"),
+        operator_key=os.environ.get("FLOWS_OPERATOR_KEY", ""),
+        account_id=os.environ.get("FLOWS_ACCOUNT_ID", "123456789012"),
+        sqs_delay_limit_s=int(os.environ.get("FLOWS_SQS_DELAY_LIMIT_S", "900")),
+        public_base_url=os.environ.get("FLOWS_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+    )

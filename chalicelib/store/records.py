@@ -1,0 +1,199 @@
+"""CRM objects in the ``crm`` table: get, list, create, replace, delete, unique guards.
+
+An object is a dict of fields (JSON in ``data``) with a ``version`` for optimistic
+concurrency. Fields named unique (a contact's email) hold a guard item in the same table, written
+in the same transaction, so two objects of one tenant never share the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from chalicelib.store.base import ConditionFailedError, dumps, key, loads, transaction
+from chalicelib.store.models import CrmItem
+
+
+@dataclass
+class Record:
+    """One CRM object as the store holds it."""
+
+    id: str
+    data: dict[str, Any]
+    version: int
+
+
+class UniqueTakenError(Exception):
+    """Another object of the tenant already holds this unique value."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+class VersionConflictError(Exception):
+    """The object changed (or vanished) since it was read."""
+
+
+Unique = Mapping[str, str | None]
+
+
+def _record(item: CrmItem) -> Record:
+    return Record(id=item.sk, data=loads(item.data), version=int(item.version))
+
+
+def _guard(tenant_id: str, kind: str, field: str, value: str, object_id: str) -> CrmItem:
+    return CrmItem(key(tenant_id, kind, field), value, data=dumps({"id": object_id}))
+
+
+def get(tenant_id: str, kind: str, object_id: str) -> Record | None:
+    """The object, read consistently, or None."""
+    try:
+        return _record(CrmItem.get(key(tenant_id, kind), object_id, consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def exists(tenant_id: str, kind: str, object_id: str) -> bool:
+    return get(tenant_id, kind, object_id) is not None
+
+
+def find_unique(tenant_id: str, kind: str, field: str, value: str) -> str | None:
+    """The id of the object holding a unique value, or None."""
+    try:
+        guard = CrmItem.get(key(tenant_id, kind, field), value, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return str(loads(guard.data)["id"])
+
+
+def list_page(
+    tenant_id: str, kind: str, *, limit: int, after: str | None
+) -> tuple[list[Record], str | None]:
+    """One page of a kind's objects in creation order, and the key to continue after."""
+    result = CrmItem.query(
+        key(tenant_id, kind),
+        limit=limit,
+        last_evaluated_key={"pk": {"S": key(tenant_id, kind)}, "sk": {"S": after}}
+        if after
+        else None,
+        consistent_read=True,
+    )
+    records = [_record(item) for item in result]
+    return records, _last(result.last_evaluated_key)
+
+
+def list_for_contact(
+    tenant_id: str, kind: str, contact_id: str, *, limit: int, after: str | None
+) -> tuple[list[Record], str | None]:
+    """One page of a contact's objects of one kind (follow-ups, requests, sales)."""
+    contact_key = key(tenant_id, kind, contact_id)
+    start = (
+        {
+            "contact_key": {"S": contact_key},
+            "sk": {"S": after},
+            "pk": {"S": key(tenant_id, kind)},
+        }
+        if after
+        else None
+    )
+    result = CrmItem.by_contact.query(contact_key, limit=limit, last_evaluated_key=start)
+    records = [_record(item) for item in result]
+    return records, _last(result.last_evaluated_key)
+
+
+def _last(last_evaluated_key: dict[str, Any] | None) -> str | None:
+    if not last_evaluated_key:
+        return None
+    return str(last_evaluated_key["sk"]["S"])
+
+
+def _item(tenant_id: str, kind: str, record: Record, contact_id: str | None) -> CrmItem:
+    return CrmItem(
+        key(tenant_id, kind),
+        record.id,
+        data=dumps(record.data),
+        version=record.version,
+        contact_key=key(tenant_id, kind, contact_id) if contact_id else None,
+    )
+
+
+def create(
+    tenant_id: str,
+    kind: str,
+    record: Record,
+    *,
+    unique: Unique | None = None,
+    contact_id: str | None = None,
+) -> None:
+    """Write a new object and its unique guards; UniqueTakenError if a value is taken."""
+    guards = {f: v for f, v in (unique or {}).items() if v}
+    item = _item(tenant_id, kind, record, contact_id)
+    if not guards:
+        try:
+            item.save(condition=CrmItem.sk.does_not_exist())
+        except PutError as error:
+            raise VersionConflictError(record.id) from error
+        return
+    try:
+        with transaction() as tx:
+            tx.save(item, condition=CrmItem.sk.does_not_exist())
+            for field, value in guards.items():
+                guard = _guard(tenant_id, kind, field, value, record.id)
+                tx.save(guard, condition=CrmItem.sk.does_not_exist())
+    except ConditionFailedError:
+        raise _taken(tenant_id, kind, guards) from None
+
+
+def replace(
+    tenant_id: str,
+    kind: str,
+    record: Record,
+    *,
+    expected_version: int,
+    unique_before: Unique | None = None,
+    unique_after: Unique | None = None,
+    contact_id: str | None = None,
+) -> None:
+    """Replace an object read at ``expected_version``, moving any unique guards that changed.
+
+    VersionConflictError when it changed since; UniqueTakenError when a new value is taken.
+    """
+    before, after = unique_before or {}, unique_after or {}
+    changed = [f for f in after if before.get(f) != after.get(f)]
+    item = _item(tenant_id, kind, record, contact_id)
+    condition = CrmItem.version == expected_version
+    try:
+        with transaction() as tx:
+            tx.save(item, condition=condition)
+            for field in changed:
+                old, new = before.get(field), after.get(field)
+                if old:
+                    tx.delete(CrmItem(key(tenant_id, kind, field), old))
+                if new:
+                    guard = _guard(tenant_id, kind, field, new, record.id)
+                    tx.save(guard, condition=CrmItem.sk.does_not_exist())
+    except ConditionFailedError:
+        current = get(tenant_id, kind, record.id)
+        if current is None or current.version != expected_version:
+            raise VersionConflictError(record.id) from None
+        raise _taken(tenant_id, kind, {f: after[f] for f in changed}) from None
+
+
+def delete(tenant_id: str, kind: str, record: Record, *, unique: Unique | None = None) -> None:
+    """Delete an object and its unique guards."""
+    with transaction() as tx:
+        tx.delete(CrmItem(key(tenant_id, kind), record.id))
+        for field, value in (unique or {}).items():
+            if value:
+                tx.delete(CrmItem(key(tenant_id, kind, field), value))
+
+
+def _taken(tenant_id: str, kind: str, values: Unique) -> UniqueTakenError:
+    for field, value in values.items():
+        if value and find_unique(tenant_id, kind, field, value) is not None:
+            return UniqueTakenError(field)
+    return UniqueTakenError(next(iter(values), ""))
