@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from chalice.app import AuthRequest, AuthResponse, Chalice, Response, SQSEvent
+from chalice.app import AuthRequest, AuthResponse, Chalice, SQSEvent
+from pydantic import BaseModel
 
-import chalicelib.crm.api
-import chalicelib.tenants.api
+import chalicelib.crm.api  # noqa: F401  (declares the CRM operations)
+import chalicelib.tenants.api  # noqa: F401  (declares the tenant, key and settings operations)
+from chalicelib.api.auth import bearer_token
 from chalicelib.api.openapi import build_openapi
 from chalicelib.api.registry import api
+from chalicelib.api.routing import Call
 from chalicelib.engine.messages import handle_batch
 from chalicelib.settings import get_settings
 from chalicelib.tenants.service import authenticate
-
-assert chalicelib.crm.api  # declares its operations
 
 app = Chalice(app_name="flows")
 settings = get_settings()
@@ -23,8 +25,6 @@ settings = get_settings()
 @app.authorizer(ttl_seconds=0)
 def api_key_authorizer(auth_request: AuthRequest) -> AuthResponse:
     """Resolve the bearer key; the route decides 401/403 (docs/decisions/0003-auth.md)."""
-    from chalicelib.api.auth import bearer_token
-
     principal = authenticate(bearer_token(auth_request.token))
     if principal is None:
         return AuthResponse(routes=["*"], principal_id="anonymous", context={})
@@ -36,21 +36,26 @@ def api_key_authorizer(auth_request: AuthRequest) -> AuthResponse:
     return AuthResponse(routes=["*"], principal_id=principal.key_id, context=context)
 
 
+class Health(BaseModel):
+    status: str
+
+
+@api.operation("GET", "/health", summary="Liveness", tag="meta", access=None, response=Health)
+def health(call: Call) -> Health:
+    return Health(status="ok")
+
+
+@api.operation("GET", "/openapi.json", summary="This document", tag="meta", access=None)
+def openapi(call: Call) -> dict[str, Any]:
+    return openapi_document()
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    return build_openapi(api, title="Flows API", version="1")
+
+
 api.mount(app, api_key_authorizer)
-
-_openapi: dict[str, Any] = {}
-
-
-@app.route("/health")
-def health() -> dict[str, str]:
-    return {"status": "ok"}
-
-
-@app.route("/openapi.json")
-def openapi() -> Response:
-    if not _openapi:
-        _openapi.update(build_openapi(api, title="Flows API", version="1"))
-    return Response(body=_openapi, status_code=200, headers={"Content-Type": "application/json"})
 
 
 @app.on_sqs_message(queue=settings.queue_name("steps"), batch_size=10)

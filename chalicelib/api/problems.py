@@ -49,7 +49,6 @@ class ApiError(Exception):
 
     def problem(self) -> Problem:
         return Problem(
-            type=f"https://flows.dev/problems/{self.status}",
             title=self.title,
             status=self.status,
             detail=self.detail,

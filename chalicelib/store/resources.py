@@ -28,7 +28,7 @@ def create_resources() -> None:
     assert names == {settings.table(name) for name in TABLES}, "settings.TABLES is out of date"
     for model in ALL_MODELS:
         if not model.exists():
-            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=False)
     sqs = client("sqs")
     for name in QUEUES:
         dlq_url = sqs.create_queue(QueueName=settings.dlq_name(name))["QueueUrl"]

@@ -1,0 +1,188 @@
+"""The local stack: ``make run`` (``python -m chalicelib.devstack``).
+
+One process holds moto's server on loopback (in-memory AWS), the product's tables, queues and
+schedule group, a dev tenant, the Chalice app on ``FLOWS_PORT``, a worker thread that feeds both
+queues to the same handlers Lambda calls, and a scheduler thread that fires due EventBridge
+Scheduler schedules (moto stores them but never fires them). SIGINT or SIGTERM stops it all.
+
+Environment: FLOWS_PORT (default 8000), FLOWS_DEV_API_KEY and FLOWS_OPERATOR_KEY (random and
+printed when unset), FLOWS_SQS_DELAY_LIMIT_S (default 900).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+POLL_IDLE_S = 0.2
+SCHEDULER_TICK_S = 1.0
+
+
+def _configure_environment() -> None:
+    """Fake credentials and a region: everything talks to moto, never to AWS."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "FLOWS_STAGE": "local",
+    }.items():
+        os.environ.setdefault(name, value)
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.setdefault("FLOWS_OPERATOR_KEY", "op_" + secrets.token_urlsafe(32))
+
+
+def _loop(stop: threading.Event, name: str, tick: Callable[[], bool], idle_s: float) -> None:
+    log = logging.getLogger("flows.devstack")
+    while not stop.is_set():
+        try:
+            busy = tick()
+        except Exception:
+            log.exception("%s: tick failed", name)
+            busy = False
+        if not busy:
+            stop.wait(idle_s)
+
+
+def _seed_demo(tenant_id: str) -> None:
+    """A few associates, contacts and a selection to try the API with."""
+    from chalicelib.crm import models as m
+    from chalicelib.crm.resources import ASSOCIATE, CONTACT, SELECTION
+    from chalicelib.crm.service import CrmService
+
+    crm = CrmService(tenant_id)
+    owners = [
+        crm.create(ASSOCIATE, m.AssociateFields(name=name, email=f"{name.lower()}@example.com"))
+        for name in ("Anna", "Bjorn")
+    ]
+    newsletter = crm.create(SELECTION, m.NamedFields(name="Newsletter"))
+    for index, (first, last) in enumerate(
+        [("Ada", "Lovelace"), ("Grace", "Hopper"), ("Alan", "Turing"), ("Edsger", "Dijkstra")]
+    ):
+        contact = crm.create(
+            CONTACT,
+            m.ContactFields(
+                first_name=first,
+                last_name=last,
+                email=f"{first.lower()}@example.com",
+                owner_id=owners[index % 2].id,  # type: ignore[attr-defined]
+            ),
+        )
+        if index < 3:
+            crm.add_member(SELECTION, newsletter.id, contact.id)  # type: ignore[attr-defined]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run Flows locally on moto.")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("FLOWS_PORT", "8000")))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--seed-demo", action="store_true", help="load a few demo objects")
+    args = parser.parse_args(argv)
+
+    _configure_environment()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    from moto.server import ThreadedMotoServer
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    moto_host, moto_port = moto.get_host_and_port()
+    moto_url = f"http://{moto_host}:{moto_port}"
+    os.environ["AWS_ENDPOINT_URL"] = moto_url
+    os.environ.setdefault("FLOWS_PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
+
+    # Only now may the product be imported: its settings and clients read the environment.
+    from chalice.config import Config
+    from chalice.local import LocalDevServer
+
+    import app as app_module
+    from chalicelib.clock import utc_now
+    from chalicelib.engine.local_runtime import fire_due_schedules, pump_once
+    from chalicelib.store.resources import create_resources
+    from chalicelib.tenants.models import TenantCreate
+    from chalicelib.tenants.service import create_tenant
+
+    create_resources()
+    dev = create_tenant(
+        TenantCreate(name="Dev tenant"), api_key=os.environ.get("FLOWS_DEV_API_KEY") or None
+    )
+    if args.seed_demo:
+        _seed_demo(dev.tenant_id)
+
+    config = Config.create(chalice_stage="dev", app_name="flows")
+    try:
+        server = LocalDevServer(app_module.app, config, args.host, args.port)
+    except OSError as error:
+        print(f"cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        moto.stop()
+        return 1
+
+    stop = threading.Event()
+    handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {
+        "steps": app_module.step_worker,
+        "control": app_module.control_worker,
+    }
+
+    def work() -> bool:
+        return sum(pump_once(queue, handler) for queue, handler in handlers.items()) > 0
+
+    def schedule() -> bool:
+        fire_due_schedules(utc_now())
+        return False
+
+    threads = [
+        threading.Thread(target=server.server.serve_forever, name="http", daemon=True),
+        threading.Thread(target=_loop, args=(stop, "worker", work, POLL_IDLE_S), daemon=True),
+        threading.Thread(
+            target=_loop, args=(stop, "scheduler", schedule, SCHEDULER_TICK_S), daemon=True
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    base = f"http://{args.host}:{args.port}"
+    print(
+        "\n".join(
+            [
+                "Flows local stack",
+                f"  API:           {base}   (OpenAPI at {base}/openapi.json)",
+                f"  dev tenant:    {dev.tenant_id}",
+                f"  dev API key:   {dev.api_key}",
+                f"  operator key:  {os.environ['FLOWS_OPERATOR_KEY']}",
+                f"  moto endpoint: {moto_url}",
+                f"Flows local stack ready on {base} (Ctrl-C stops it)",
+            ]
+        ),
+        flush=True,
+    )
+    while not stop.is_set():
+        stop.wait(0.5)
+    started = time.monotonic()
+    server.server.shutdown()
+    server.server.server_close()
+    for thread in threads:
+        thread.join(timeout=2)
+    moto.stop()
+    print(f"stopped in {time.monotonic() - started:.1f}s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
