@@ -8,8 +8,9 @@ from typing import Any
 from chalice.app import AuthRequest, AuthResponse, Chalice, SQSEvent
 from pydantic import BaseModel
 
-import chalicelib.crm.api  # noqa: F401  (declares the CRM operations)
-import chalicelib.tenants.api  # noqa: F401  (declares the tenant, key and settings operations)
+# Importing an area's api module declares its operations.
+import chalicelib.crm.api
+import chalicelib.tenants.api  # noqa: F401
 from chalicelib.api.auth import bearer_token
 from chalicelib.api.openapi import build_openapi
 from chalicelib.api.registry import api

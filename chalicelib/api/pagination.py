@@ -49,7 +49,7 @@ def decode_cursor(cursor: str | None) -> str | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value = json.loads(raw)["k"]
-    except (binascii.Error, ValueError, KeyError, TypeError) as error:
+    except (binascii.Error, ValueError, KeyError, TypeError, RecursionError) as error:
         raise invalid("cursor", "not a cursor this service issued") from error
     if not isinstance(value, str):
         raise invalid("cursor", "not a cursor this service issued")
