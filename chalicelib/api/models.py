@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, cast
+from typing import Annotated, Any, Optional, cast
 
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 
 class ApiModel(BaseModel):
@@ -22,12 +22,32 @@ class Stamped(BaseModel):
 
 
 def partial(model: type[BaseModel], name: str) -> type[BaseModel]:
-    """A copy of ``model`` whose every field is optional: the schema of a merge-patch body."""
+    """A copy of ``model`` whose every field is optional: the schema of a merge-patch body.
+
+    Each field keeps its constraints and strictness (``info.metadata``) and its description, so
+    a patch is read the way a create body is. A nested model becomes a partial too, since its
+    patch merges into the stored object; cross-field rules are judged on the merged result.
+    """
     fields: dict[str, Any] = {
-        field_name: (Optional[info.annotation], None)  # noqa: UP045
+        field_name: (
+            Annotated[
+                (
+                    Optional[_patch_of(info.annotation)],  # noqa: UP045
+                    *info.metadata,
+                    Field(description=info.description),
+                )
+            ],
+            None,
+        )
         for field_name, info in model.model_fields.items()
     }
     return cast(type[BaseModel], create_model(name, __config__=model.model_config, **fields))
+
+
+def _patch_of(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return partial(annotation, f"{annotation.__name__}Patch")
+    return annotation
 
 
 def merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -36,8 +56,10 @@ def merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]
     for name, value in patch.items():
         if value is None:
             result.pop(name, None)
-        elif isinstance(value, dict) and isinstance(result.get(name), dict):
-            result[name] = merge_patch(result[name], value)
+        elif isinstance(value, dict):
+            # A member that is not an object is patched as {} (RFC 7396), so nulls never stay.
+            current = result.get(name)
+            result[name] = merge_patch(current if isinstance(current, dict) else {}, value)
         else:
             result[name] = value
     return result

@@ -44,9 +44,10 @@ def _fits(kind: str, value: Any, options: list[str]) -> bool:
     if kind == "list":
         return value in options
     if kind == "date":
+        # fromisoformat also reads "20240101" and week dates ("2024-W01-1"): only YYYY-MM-DD
+        # survives the round trip.
         try:
-            date.fromisoformat(value)
-        except (TypeError, ValueError):
+            return isinstance(value, str) and date.fromisoformat(value).isoformat() == value
+        except ValueError:
             return False
-        return isinstance(value, str) and len(value) == 10
     return False

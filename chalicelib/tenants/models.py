@@ -55,7 +55,8 @@ class TenantSettings(ApiModel):
     @field_validator("sms_sender")
     @classmethod
     def _sender(cls, value: str | None) -> str | None:
-        if value is not None and not SMS_SENDER.match(value):
+        # fullmatch: "$" alone lets a trailing newline through.
+        if value is not None and not SMS_SENDER.fullmatch(value):
             raise ValueError("1-11 letters, digits or spaces, or an E.164 number")
         return value
 
