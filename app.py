@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 # Importing an area's api module declares its operations.
 import chalicelib.crm.api
+import chalicelib.flows.api
 import chalicelib.tenants.api  # noqa: F401
 from chalicelib.api.auth import bearer_token
 from chalicelib.api.openapi import build_openapi

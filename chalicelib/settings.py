@@ -47,6 +47,10 @@ class Settings:
         return f"{self.prefix}{name}-dlq"
 
     @property
+    def attachments_bucket(self) -> str:
+        return f"{self.prefix}attachments-{self.account_id}"
+
+    @property
     def schedule_group(self) -> str:
         return f"{self.prefix}wakes"
 

@@ -19,7 +19,8 @@ VISIBILITY_TIMEOUT_S = 120
 
 
 def create_resources() -> None:
-    """Create all tables (with their GSIs), queues (each with a DLQ) and the schedule group.
+    """Create all tables (with their GSIs), queues (each with a DLQ), the attachments bucket and
+    the schedule group.
 
     Idempotent: what exists already is left as it is.
     """
@@ -42,6 +43,14 @@ def create_resources() -> None:
                 "RedrivePolicy": json.dumps(redrive),
                 "VisibilityTimeout": str(VISIBILITY_TIMEOUT_S),
             },
+        )
+    s3 = client("s3")
+    if settings.region == "us-east-1":
+        s3.create_bucket(Bucket=settings.attachments_bucket)
+    else:
+        s3.create_bucket(
+            Bucket=settings.attachments_bucket,
+            CreateBucketConfiguration={"LocationConstraint": settings.region},
         )
     try:
         client("scheduler").create_schedule_group(Name=settings.schedule_group)

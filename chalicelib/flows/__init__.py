@@ -1,0 +1,1 @@
+"""Flow definitions, their validation ("problems") and their lifecycle."""

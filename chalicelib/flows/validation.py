@@ -1,0 +1,132 @@
+"""A flow's problems: everything that would make it misbehave, found on every save.
+
+Problems never refuse a save; those of severity ``error`` refuse a start (422). Each step type
+checks its own settings (``steps/<type>.check``); this module checks the flow around them and
+gives the checks a :class:`TenantContext` to look things up in the tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import cache
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from chalicelib.aws import client
+from chalicelib.crm.resources import EXTRA_FIELD
+from chalicelib.flows.definition import TARGETS, FlowDefinition, walk
+from chalicelib.flows.rules import check_rules
+from chalicelib.messaging.merge_tags import unknown_tags
+from chalicelib.settings import get_settings
+from chalicelib.steps.base import Issue
+from chalicelib.steps.registry import STEP_TYPES
+from chalicelib.store import flows as flow_store
+from chalicelib.store import records
+
+
+class FlowProblem(BaseModel):
+    step_id: str | None
+    path: str
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+
+def s3_object_size(key: str) -> int | None:
+    """The size of an attachment in the product's bucket, or None when it is not there."""
+    try:
+        head = client("s3").head_object(Bucket=get_settings().attachments_bucket, Key=key)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return int(head["ContentLength"])
+
+
+class TenantContext:
+    """The ``steps.base.CheckContext`` of one save: lookups in the tenant, each made once."""
+
+    def __init__(
+        self,
+        tenant_id: str,
+        flow: FlowDefinition,
+        *,
+        attachment_size: Callable[[str], int | None] = s3_object_size,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.flow = flow
+        self._attachment_size = cache(attachment_size)
+        self._exists = cache(self._lookup)
+
+    def _lookup(self, kind: str, object_id: str) -> bool:
+        if kind == "flow":
+            return flow_store.exists(self.tenant_id, object_id)
+        return records.exists(self.tenant_id, kind, object_id)
+
+    def ref(self, kind: str, object_id: str | None, path: str) -> Iterator[Issue]:
+        if object_id and not self._exists(kind, object_id):
+            yield Issue(path, f"no {kind.replace('_', ' ')} {object_id} exists")
+
+    def tags(self, text: str | None, path: str) -> Iterator[Issue]:
+        for tag in unknown_tags(text or "", self.extra_field_types()):
+            yield Issue(path, f"unknown merge tag [[{tag}]]")
+
+    @cache  # noqa: B019  (one context per save; the cache dies with it)
+    def extra_field_types(self) -> dict[str, str]:
+        found, _ = records.list_page(self.tenant_id, EXTRA_FIELD.kind, limit=1000, after=None)
+        return {r.data["name"]: r.data["type"] for r in found}
+
+    def attachment_size(self, key: str) -> int | None:
+        return self._attachment_size(key)
+
+
+def find_problems(ctx: TenantContext) -> list[FlowProblem]:
+    """Every problem of the flow: its own settings first, then each step in flowchart order."""
+    problems = [FlowProblem(step_id=None, **vars(issue)) for issue in _flow_issues(ctx)]
+    email_steps = {s.id for s in walk(ctx.flow.steps) if STEP_TYPES[s.type].sends_email}
+    for step in walk(ctx.flow.steps):
+        issues: list[Issue] = list(STEP_TYPES[step.type].check(ctx, step.settings, step))
+        mailing_step = getattr(step.settings, "mailing_step_id", None)
+        if mailing_step and mailing_step not in email_steps:
+            issues.append(Issue("settings.mailing_step_id", f"no email step {mailing_step}"))
+        problems.extend(FlowProblem(step_id=step.id, **vars(issue)) for issue in issues)
+    return problems
+
+
+def _flow_issues(ctx: TenantContext) -> Iterator[Issue]:
+    flow = ctx.flow
+    if flow.send_window is not None and not flow.timezone:
+        yield Issue("send_window", "a send window needs the flow's timezone")
+    if flow.send_window is not None and flow.send_window.start >= flow.send_window.end:
+        yield Issue("send_window.end", "the send window ends before it starts")
+    for index, trigger in enumerate(flow.triggers):
+        yield from _target(ctx, trigger, f"triggers[{index}]")
+    yield from check_rules(ctx, flow.filter, "filter")
+    for index, selection_id in enumerate(flow.exclusion_selection_ids):
+        yield from ctx.ref("selection", selection_id, f"exclusion_selection_ids[{index}]")
+    for index, flow_id in enumerate(flow.remove_from_flow_ids):
+        yield from ctx.ref("flow", flow_id, f"remove_from_flow_ids[{index}]")
+    for index, criterion in enumerate(flow.success.criteria):
+        path = f"success.criteria[{index}]"
+        if criterion.type == "contact_updated":
+            if criterion.rule is None:
+                yield Issue(f"{path}.rule", "contact_updated needs a field rule")
+            else:
+                yield from check_rules(ctx, [criterion.rule], f"{path}.rule")
+        yield from _target(ctx, criterion, path)
+    if flow.success.jump_to_finish and not flow.success.criteria:
+        yield Issue("success.jump_to_finish", "jump to finish without success criteria", "warning")
+    yield from ctx.ref("flow", flow.finish.on_success_flow_id, "finish.on_success_flow_id")
+    yield from ctx.ref("flow", flow.finish.otherwise_flow_id, "finish.otherwise_flow_id")
+
+
+def _target(ctx: TenantContext, item: Any, path: str) -> Iterator[Issue]:
+    """A trigger's or criterion's target: present when its type needs one, and existing."""
+    if item.type not in TARGETS:
+        return
+    field, kind = TARGETS[item.type]
+    target = getattr(item, field)
+    if not target:
+        yield Issue(f"{path}.{field}", f"{item.type} needs a {kind}")
+    yield from ctx.ref(kind, target, f"{path}.{field}")
