@@ -95,7 +95,9 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
     if op.query is not None:
         schema = op.query.model_json_schema()
         required = set(schema.get("required", []))
+        defs = schema.get("$defs", {})
         for name, prop in schema.get("properties", {}).items():
+            prop = _inline(prop, defs)
             param: dict[str, Any] = {
                 "name": name,
                 "in": "query",
@@ -106,3 +108,17 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
                 param["description"] = prop["description"]
             params.append(param)
     return params
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """A query parameter's schema with each ``#/$defs/`` reference (an enum) written out: the
+    parameter stands alone in the document, where the query model's ``$defs`` do not exist."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        inlined = {key: _inline(value, defs) for key, value in node.items() if key != "$ref"}
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs) | inlined
+        return inlined if ref is None else inlined | {"$ref": ref}
+    if isinstance(node, list):
+        return [_inline(value, defs) for value in node]
+    return node

@@ -180,12 +180,17 @@ def _json_object(request: Request) -> dict[str, Any]:
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLargeError(f"The body is larger than {MAX_BODY_BYTES} bytes.")
     try:
-        data = json.loads(raw) if raw.strip() else None
+        data = json.loads(raw, parse_constant=_not_json) if raw.strip() else None
     except (ValueError, RecursionError) as error:
         raise BadRequestError(f"The body is not valid JSON: {error}") from error
     if not isinstance(data, dict):
         raise BadRequestError("The body must be a JSON object.")
     return data
+
+
+def _not_json(constant: str) -> Any:
+    # Python's json reads NaN and Infinity; JSON (RFC 8259) has no such numbers.
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def principal_of(request: Request) -> Principal | None:

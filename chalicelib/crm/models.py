@@ -7,9 +7,18 @@ model made from the fields for the schema of the merge-patch body.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from chalicelib.api.models import ApiModel, Stamped
 
@@ -116,6 +125,12 @@ class FollowUpFields(ApiModel):
     project_id: str | None = None
     description: str = Field("", max_length=10_000)
 
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        # API.md: times are ISO 8601 UTC, whatever offset the client wrote.
+        return value.astimezone(UTC) if value else value
+
     @model_validator(mode="after")
     def _times(self) -> FollowUpFields:
         if self.start and self.end and self.end < self.start:
@@ -148,7 +163,7 @@ class SaleFields(ApiModel):
     type: str | None = Text
     stage: str | None = Text
     status: Literal["open", "sold", "lost"] = "open"
-    amount: float = Field(0, ge=0, strict=False)
+    amount: float = Field(0, ge=0)
     owner_id: str | None = None
     project_id: str | None = None
     description: str = Field("", max_length=10_000)

@@ -98,7 +98,7 @@ class CrmService:
             merged = resource.fields.model_validate(merge_patch(fields, patch))
         except ValidationError as error:
             raise from_validation_error(error) from error
-        data = self._normalise(resource, merged.model_dump(mode="json"))
+        data = self._normalise(resource, merged.model_dump(mode="json"), before=fields)
         record = Record(
             id=object_id,
             data=data | {"created_at": current.data["created_at"], "updated_at": iso(self.clock())},
@@ -202,11 +202,18 @@ class CrmService:
             errors=[_field_error(error.field, "already taken (compared case-insensitively)")],
         )
 
-    def _normalise(self, resource: Resource, data: dict[str, Any]) -> dict[str, Any]:
-        """Check references and apply a kind's own rules; a 400 names the first bad field."""
+    def _normalise(
+        self, resource: Resource, data: dict[str, Any], before: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Check references and apply a kind's own rules; a 400 names the first bad field.
+
+        A patch checks only the references it adds: one the object already held may name an
+        object deleted since, and that must not make the rest of the object uneditable.
+        """
         for name, kind in resource.refs.items():
+            held = set(_as_list((before or {}).get(name)))
             for ref in _as_list(data.get(name)):
-                if not records.exists(self.tenant_id, kind, ref):
+                if ref not in held and not records.exists(self.tenant_id, kind, ref):
                     raise invalid(name, f"no {kind.replace('_', ' ')} {ref}")
         if resource in (CONTACT, ASSOCIATE) and data.get("mobile_phone"):
             region = get_settings_of(self.tenant_id).default_phone_region
