@@ -5,11 +5,14 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from chalice.app import AuthRequest, AuthResponse, Chalice, SQSEvent
+from chalice.app import AuthRequest, AuthResponse, Chalice, CloudWatchEvent, Rate, SQSEvent
 from pydantic import BaseModel
 
 # Importing an area's api module declares its operations.
 import chalicelib.crm.api
+import chalicelib.engine.api
+import chalicelib.engine.control
+import chalicelib.engine.worker
 import chalicelib.flows.api
 import chalicelib.tenants.api  # noqa: F401
 from chalicelib.api.auth import bearer_token
@@ -17,6 +20,7 @@ from chalicelib.api.openapi import build_openapi
 from chalicelib.api.registry import api
 from chalicelib.api.routing import Call
 from chalicelib.engine.messages import handle_batch
+from chalicelib.engine.sweeper import sweep
 from chalicelib.settings import get_settings
 from chalicelib.tenants.service import authenticate
 
@@ -58,6 +62,11 @@ def openapi_document() -> dict[str, Any]:
 
 
 api.mount(app, api_key_authorizer)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def sweeper(event: CloudWatchEvent) -> None:
+    sweep()
 
 
 @app.on_sqs_message(queue=settings.queue_name("steps"), batch_size=10)

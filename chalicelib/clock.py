@@ -16,3 +16,10 @@ def utc_now() -> datetime:
 def iso(moment: datetime) -> str:
     """ISO 8601 UTC with a ``Z``, to the second: the API's one time format."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_ms(moment: datetime) -> str:
+    """ISO 8601 UTC to the millisecond: for events compared with each other (engagement)."""
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )

@@ -51,6 +51,11 @@ class Settings:
         return f"{self.prefix}attachments-{self.account_id}"
 
     @property
+    def scheduler_role_arn(self) -> str:
+        """The role EventBridge Scheduler assumes to post wake messages."""
+        return f"arn:aws:iam::{self.account_id}:role/{self.prefix}scheduler"
+
+    @property
     def schedule_group(self) -> str:
         return f"{self.prefix}wakes"
 

@@ -46,6 +46,17 @@ def send(queue: str, message: dict[str, Any], *, delay_s: int = 0) -> None:
     )
 
 
+def send_batch(queue: str, bodies: list[dict[str, Any]]) -> None:
+    """Post messages ten per call (SendMessageBatch); a partly failed batch raises."""
+    sqs = client("sqs")
+    for start in range(0, len(bodies), 10):
+        chunk = bodies[start : start + 10]
+        entries = [{"Id": str(i), "MessageBody": json.dumps(b)} for i, b in enumerate(chunk)]
+        result = sqs.send_message_batch(QueueUrl=queue_url(queue), Entries=entries)
+        if result.get("Failed"):
+            raise RuntimeError(f"SQS refused {len(result['Failed'])} message(s)")
+
+
 def process_message(body: dict[str, Any]) -> None:
     """Run the handler of one decoded message."""
     handler = _handlers.get(str(body.get("type")))
@@ -55,7 +66,10 @@ def process_message(body: dict[str, Any]) -> None:
 
 
 def _record_handler(record: SQSRecord) -> None:
-    process_message(json.loads(record.body))
+    body = json.loads(record.body)
+    # How often SQS has handed this message out: the worker tells a redelivery from a first try.
+    body["_receive_count"] = int(record.attributes.approximate_receive_count or 1)
+    process_message(body)
 
 
 def handle_batch(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -30,7 +30,10 @@ class Flow(FlowDefinition):
     created_at: str
     updated_at: str
     problems: list[FlowProblem] = Field(default_factory=list)
-    stats: FlowStats = Field(default_factory=FlowStats)
+    stats: FlowStats | None = Field(
+        default_factory=FlowStats,
+        description="counted on GET; null in the answers of start, pause and end",
+    )
 
     @model_validator(mode="before")
     @classmethod

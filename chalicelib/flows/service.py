@@ -15,6 +15,7 @@ from chalicelib.clock import Clock, iso, utc_now
 from chalicelib.crm.models import MailingFields
 from chalicelib.crm.resources import MAILING
 from chalicelib.crm.service import CrmService
+from chalicelib.engine.control import start_end, start_resume
 from chalicelib.flows.definition import FlowDefinition, SmsSegments, Step, positions, walk
 from chalicelib.flows.lifecycle import LIVE, FlowAction, FlowStatus, next_status
 from chalicelib.flows.models import Flow, FlowStats, FlowVersionInfo, FlowVersionOut
@@ -162,14 +163,16 @@ class FlowService:
             after=self._trigger_keys(definition),
             new_version=False,
         )
-        return self._out(record)
+        if resumed:
+            start_resume(self.tenant_id, flow_id)
+        return self._out(record, with_stats=False)
 
     def pause(self, flow_id: str) -> Flow:
         current = self._require(flow_id)
         record = self._moved(current, next_status(FlowStatus(current.status), FlowAction.PAUSE))
         keys = self._trigger_keys(self._definition(current))
         self._save(current, record, iso(self.clock()), before=keys, after=keys, new_version=False)
-        return self._out(record)
+        return self._out(record, with_stats=False)
 
     def end(self, flow_id: str) -> Flow:
         """End: triggers stop at once; the generation moves on, so every participant of the
@@ -179,7 +182,8 @@ class FlowService:
         record.generation = current.generation + 1
         keys = self._trigger_keys(self._definition(current))
         self._save(current, record, iso(self.clock()), before=keys, after=set(), new_version=False)
-        return self._out(record)
+        start_end(self.tenant_id, flow_id, record.generation)
+        return self._out(record, with_stats=False)
 
     # -- rules -------------------------------------------------------------------------------------
 
@@ -309,8 +313,14 @@ class FlowService:
             copy = crm.create(MAILING, MailingFields.model_validate(fields, strict=False))
             step.settings.mailing_id = copy.id  # type: ignore[attr-defined]
 
-    def _out(self, record: FlowRecord) -> Flow:
-        counts = participants.count_by_status(self.tenant_id, record.flow_id)
+    def _out(self, record: FlowRecord, *, with_stats: bool = True) -> Flow:
+        """The API's view. Stats are counted on the status index: read calls include them;
+        the lifecycle calls do not, so they never touch the participants."""
+        counts = (
+            participants.count_by_status(self.tenant_id, record.flow_id)
+            if with_stats
+            else dict.fromkeys(participants.STATUSES, 0)
+        )
         enrolled = sum(counts.values())
         completed = counts["finished"] + counts["succeeded"]
         stats = FlowStats(
@@ -330,7 +340,7 @@ class FlowService:
                 "created_at": record.data["created_at"],
                 "updated_at": record.data["updated_at"],
                 "problems": record.data["problems"],
-                "stats": stats,
+                "stats": stats if with_stats else None,
             },
             strict=False,
         )

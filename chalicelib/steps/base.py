@@ -58,6 +58,10 @@ Check = Callable[[CheckContext, Any, Any], Iterable[Issue]]
 branches live beside its settings)."""
 
 
+Run = Callable[[Any, Any], Any]
+"""``run(ctx: engine.outcomes.RunContext, settings) -> engine.outcomes.Outcome``."""
+
+
 def no_checks(ctx: CheckContext, settings: Any, step: Any) -> Iterable[Issue]:
     return ()
 
@@ -68,7 +72,9 @@ class StepType:
 
     ``holds_participants``: participants can stand on it for a while (waits, splits), so a paused
     flow may not remove or move it while they do. ``sends_email``: needs the flow's sender and
-    reply-to.
+    reply-to. ``run(ctx, settings) -> Outcome`` moves a participant (``engine.outcomes``);
+    ``sends_message``: waits for the flow's send window; ``outside_effect``: the worker claims
+    the journal before running it, so the effect happens at most once.
     """
 
     name: str
@@ -77,6 +83,9 @@ class StepType:
     holds_participants: bool = False
     sends_email: bool = False
     has_branches: bool = False
+    run: Run | None = None
+    sends_message: bool = False
+    outside_effect: bool = False
 
     def parse(self, settings: dict[str, Any]) -> BaseModel:
         return self.settings.model_validate(settings)

@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from chalicelib.api.models import ApiModel
+from chalicelib.engine.facts import holds
+from chalicelib.engine.outcomes import Outcome, RunContext, drop_out, take_branch
 from chalicelib.flows.rules import Rule, check_rules
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, StepType
 
@@ -88,4 +90,50 @@ def check(ctx: CheckContext, settings: Settings, step: Any) -> Iterator[Issue]:
         yield from ctx.ref("mailing", condition.mailing_id, f"{path}.mailing_id")
 
 
-STEP = StepType("split", Settings, check, holds_participants=True, has_branches=True)
+def run(ctx: RunContext, settings: Settings) -> Outcome:
+    """The first branch whose condition holds now; else everyone else (which may exit).
+    Form submissions and clicks count from the participant's enrolment on."""
+    since = ctx.participant.data.get("enrolled_at")
+    for branch in ctx.step.branches or []:
+        if branch.condition is not None and _holds(ctx, settings, branch.condition, since):
+            return take_branch(branch.id or "", branch=branch.name)
+    everyone_else = ctx.step.everyone_else
+    if everyone_else is not None and everyone_else.exit:
+        return drop_out("everyone_else_exit")
+    return take_branch("everyone_else")
+
+
+def _holds(ctx: RunContext, settings: Settings, condition: Condition, since: str | None) -> bool:
+    facts, basis = ctx.facts, settings.basis
+    if basis == "contact_data":
+        return bool(condition.rules) and facts.matches(condition.rules or [])
+    if basis in ("selection_member", "project_member"):
+        target = condition.selection_id if basis == "selection_member" else condition.project_id
+        return bool(target) and facts.is_member(target or "")
+    if basis == "form_submitted":
+        return bool(condition.form_id) and bool(
+            facts.engaged("submit", condition.form_id or "", since)
+        )
+    if basis == "form_data":
+        submissions = facts.engaged("submit", condition.form_id or "", since)
+        if not submissions or not condition.rules:
+            return False
+        fields = submissions[-1].get("fields", {})
+        return all(
+            holds(rule, fields.get(rule.field.removeprefix("form."))) for rule in condition.rules
+        )
+    if basis == "link_clicked":
+        clicks = facts.engaged("click", condition.link_id or "", since) if condition.link_id else []
+        mailing = condition.mailing_id or _mailing_of(ctx, settings.mailing_step_id)
+        return any(not mailing or click.get("mailing_id") == mailing for click in clicks)
+    return False
+
+
+def _mailing_of(ctx: RunContext, step_id: str | None) -> str | None:
+    from chalicelib.engine.navigation import find
+
+    place = find(ctx.flow, step_id)
+    return getattr(place.step.settings, "mailing_id", None) if place else None
+
+
+STEP = StepType("split", Settings, check, holds_participants=True, has_branches=True, run=run)

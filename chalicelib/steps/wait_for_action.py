@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from chalicelib.api.models import ApiModel
+from chalicelib.clock import iso_ms
+from chalicelib.engine.outcomes import Outcome, RunContext, done, drop_out, wait_until
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, StepType, missing
-from chalicelib.steps.durations import Duration
+from chalicelib.steps.durations import Duration, parse_duration
 
 
 class LinkClickedAction(ApiModel):
@@ -47,4 +50,26 @@ def check(ctx: CheckContext, settings: Settings, step: Any) -> Iterator[Issue]:
         )
 
 
-STEP = StepType("wait_for_action", Settings, check, holds_participants=True)
+def run(ctx: RunContext, settings: Settings) -> Outcome:
+    """Go on when one of the actions was taken since the participant reached the step; on
+    timeout go on, or drop out with ``no_action_in_time``. ``max_wait`` null waits for ever."""
+    since_text = ctx.waiting_since or iso_ms(ctx.now)
+    for action in settings.actions:
+        kind, target = (
+            ("click", action.link_id)
+            if isinstance(action, LinkClickedAction)
+            else ("submit", action.form_id)
+        )
+        if target and ctx.facts.engaged(kind, target, since_text):
+            return done(action=action.type, target_id=target)
+    if settings.max_wait is None:
+        return wait_until(None)
+    deadline = datetime.fromisoformat(since_text) + parse_duration(settings.max_wait)
+    if ctx.now < deadline:
+        return wait_until(deadline)
+    if settings.exit_on_timeout:
+        return drop_out("no_action_in_time")
+    return done(timed_out=True)
+
+
+STEP = StepType("wait_for_action", Settings, check, holds_participants=True, run=run)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, Field
 
+from chalicelib.engine.outcomes import Outcome, RunContext, done, wait_until
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, StepType, missing
-from chalicelib.steps.durations import Duration
+from chalicelib.steps.durations import Duration, parse_duration
 
 
 class Settings(StepSettings):
@@ -27,4 +30,31 @@ def check(ctx: CheckContext, settings: Settings, step: Any) -> Iterator[Issue]:
         yield Issue("settings.working_days", "working days need the flow's timezone", "warning")
 
 
-STEP = StepType("wait_time", Settings, check, holds_participants=True)
+def run(ctx: RunContext, settings: Settings) -> Outcome:
+    """Wait from the moment the participant reached the step; go on once the time is up."""
+    if ctx.waiting_since is not None and ctx.participant.wait_until:
+        until = datetime.fromisoformat(ctx.participant.wait_until)
+    else:
+        until = due_at(settings, ctx.now, ctx.flow.timezone)
+    return done() if until <= ctx.now else wait_until(until)
+
+
+def due_at(settings: Settings, now: datetime, timezone: str | None) -> datetime:
+    """When a wait that starts ``now`` ends (nothing set: at once)."""
+    if settings.duration is not None:
+        return now + parse_duration(settings.duration)
+    if settings.until is not None:
+        return settings.until
+    if settings.working_days is not None:
+        zone = ZoneInfo(timezone) if timezone else UTC
+        local = now.astimezone(zone)
+        left = settings.working_days
+        while left:
+            local += timedelta(days=1)
+            if local.weekday() < 5:
+                left -= 1
+        return local.astimezone(UTC)
+    return now
+
+
+STEP = StepType("wait_time", Settings, check, holds_participants=True, run=run)

@@ -177,3 +177,11 @@ def flows_for_trigger(tenant_id: str, trigger_type: str, target: str | None) -> 
 
 def trigger_key(tenant_id: str, trigger_type: str, target: str | None) -> str:
     return key(tenant_id, trigger_type, target or "*")
+
+
+def running_flows() -> list[tuple[str, str]]:
+    """(tenant_id, flow_id) of every running flow, all tenants (the sweeper's scan)."""
+    return [
+        (item.tenant_id, item.flow_id)
+        for item in FlowItem.scan(FlowItem.status == "running", consistent_read=True)
+    ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.settings import get_settings
@@ -176,7 +176,7 @@ class ParticipantsByContact(_Index):
 class ParticipantsByWake(_Index):
     class Meta:
         index_name = "by_wake"
-        projection = KeysOnlyProjection()
+        projection = AllProjection()
 
     wake_bucket = UnicodeAttribute(hash_key=True)
     participant_id = UnicodeAttribute(range_key=True)
@@ -209,6 +209,20 @@ class ParticipantItem(Model):
     by_status = ParticipantsByStatus()
     by_contact = ParticipantsByContact()
     by_wake = ParticipantsByWake()
+
+
+class ParticipantGuardItem(Model):
+    """A guard in the participants table (``participant_id`` starts with ``#``), written in the
+    same transaction as a participant: ``#live#<contact>`` while the contact has a queued or
+    active participation of the flow, ``#once#<contact>`` for good once it had one."""
+
+    class Meta:
+        table_name = _table("participants")
+        region = get_settings().region
+
+    pk = UnicodeAttribute(hash_key=True)
+    participant_id = UnicodeAttribute(range_key=True)
+    owner = UnicodeAttribute(null=True)
 
 
 class JournalItem(Model):

@@ -1,17 +1,263 @@
-"""Participants: one contact's walk through one flow (the engine fills this table)."""
+"""Participants, their journal, and the guard that makes one live participation per contact.
+
+A participant moves only by :func:`commit`: one transaction that puts the participant
+conditioned on the ``seq`` the worker read, puts the journal item of that step, and adds the
+step's own writes. A lost condition means someone else moved it first (a no-op, not an error).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
-from chalicelib.store.base import key
-from chalicelib.store.models import ParticipantItem
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.store.base import ConditionFailedError, dumps, key, loads, transaction
+from chalicelib.store.models import JournalItem, ParticipantGuardItem, ParticipantItem
 
 STATUSES = ("queued", "active", "finished", "succeeded", "dropped_out", "cancelled")
+LIVE_STATUSES = frozenset({"queued", "active"})
+PARTICIPANT_PREFIX = "par_"
+
+Write = Callable[[TransactWrite], None]
+
+
+class AlreadyParticipatingError(Exception):
+    """The contact has a queued or active participation of this flow."""
+
+
+@dataclass
+class Participant:
+    tenant_id: str
+    flow_id: str
+    participant_id: str
+    contact_id: str
+    status: str
+    step_id: str | None = None
+    seq: int = 0
+    generation: int = 0
+    wait_until: str | None = None
+    wake_bucket: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_STATUSES
 
 
 def status_key(tenant_id: str, flow_id: str, status: str) -> str:
     return key(tenant_id, flow_id, status)
+
+
+def _live_guard(tenant_id: str, flow_id: str, contact_id: str) -> ParticipantGuardItem:
+    return ParticipantGuardItem(key(tenant_id, flow_id), f"#live#{contact_id}")
+
+
+def _participant(item: ParticipantItem) -> Participant:
+    tenant_id, flow_id = item.pk.split("#", 1)
+    return Participant(
+        tenant_id=tenant_id,
+        flow_id=flow_id,
+        participant_id=item.participant_id,
+        contact_id=item.contact_id,
+        status=item.status,
+        step_id=item.step_id,
+        seq=int(item.seq),
+        generation=int(item.generation),
+        wait_until=item.wait_until,
+        wake_bucket=item.wake_bucket,
+        data=loads(item.data),
+    )
+
+
+def _item(p: Participant) -> ParticipantItem:
+    return ParticipantItem(
+        key(p.tenant_id, p.flow_id),
+        p.participant_id,
+        contact_id=p.contact_id,
+        status=p.status,
+        status_key=status_key(p.tenant_id, p.flow_id, p.status),
+        contact_key=key(p.tenant_id, p.contact_id),
+        step_id=p.step_id,
+        seq=p.seq,
+        generation=p.generation,
+        wait_until=p.wait_until,
+        wake_bucket=p.wake_bucket,
+        data=dumps(p.data),
+    )
+
+
+def get(tenant_id: str, flow_id: str, participant_id: str) -> Participant | None:
+    """The participant, read consistently, or None."""
+    if not participant_id.startswith(PARTICIPANT_PREFIX):
+        return None
+    try:
+        item = ParticipantItem.get(key(tenant_id, flow_id), participant_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return _participant(item)
+
+
+def create(p: Participant, journal: dict[str, Any]) -> None:
+    """A new participant (at ``seq`` 1; journal item 0 records the enrolment) with its live
+    guard; AlreadyParticipatingError when the contact has a live participation of the flow, so
+    concurrent proposals make exactly one."""
+    try:
+        with transaction() as tx:
+            tx.save(_item(p), condition=ParticipantItem.participant_id.does_not_exist())
+            tx.save(
+                _live_guard(p.tenant_id, p.flow_id, p.contact_id),
+                condition=ParticipantGuardItem.participant_id.does_not_exist(),
+            )
+            tx.save(_journal_item(p, p.seq - 1, journal))
+    except ConditionFailedError as error:
+        raise AlreadyParticipatingError(p.contact_id) from error
+
+
+def reactivate(before_seq: int, after: Participant, journal: dict[str, Any]) -> None:
+    """Put a dropped-out participant back (retry), taking the live guard again."""
+    try:
+        with transaction() as tx:
+            tx.save(_item(after), condition=ParticipantItem.seq == before_seq)
+            tx.save(
+                _live_guard(after.tenant_id, after.flow_id, after.contact_id),
+                condition=ParticipantGuardItem.participant_id.does_not_exist(),
+            )
+            tx.save(_journal_item(after, before_seq, journal))
+    except ConditionFailedError as error:
+        raise AlreadyParticipatingError(after.contact_id) from error
+
+
+def commit(
+    before_seq: int,
+    after: Participant,
+    journal: dict[str, Any],
+    *,
+    writes: Iterable[Write] = (),
+    claimed: bool = False,
+) -> None:
+    """Move a participant read at ``before_seq`` to ``after`` in one transaction with the journal
+    item of ``before_seq`` and the step's own writes. Leaving the live statuses releases the
+    guard. ConditionFailedError when it moved meanwhile (or the journal item is taken)."""
+    with transaction() as tx:
+        tx.save(_item(after), condition=ParticipantItem.seq == before_seq)
+        journal_item = _journal_item(after, before_seq, journal)
+        if claimed:
+            tx.save(journal_item, condition=JournalItem.seq.exists())
+        else:
+            tx.save(journal_item, condition=JournalItem.seq.does_not_exist())
+        if not after.live:
+            tx.delete(_live_guard(after.tenant_id, after.flow_id, after.contact_id))
+        for write in writes:
+            write(tx)
+
+
+def _journal_item(p: Participant, seq: int, entry: dict[str, Any]) -> JournalItem:
+    return JournalItem(key(p.tenant_id, p.participant_id), seq, data=dumps(entry))
+
+
+def claim(p: Participant, entry: dict[str, Any]) -> bool:
+    """Claim the journal item of the participant's current ``seq`` before an outside effect.
+    False when it is claimed already (another worker has it, or a run died after claiming)."""
+    from pynamodb.exceptions import PutError
+
+    try:
+        _journal_item(p, p.seq, entry).save(condition=JournalItem.seq.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def journal_entry(tenant_id: str, participant_id: str, seq: int) -> dict[str, Any] | None:
+    try:
+        item = JournalItem.get(key(tenant_id, participant_id), seq, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return loads(item.data)
+
+
+def record_journal(p: Participant, seq: int, entry: dict[str, Any]) -> None:
+    """Overwrite one journal item (a claim that now knows its effect)."""
+    _journal_item(p, seq, entry).save()
+
+
+def history(tenant_id: str, participant_id: str) -> list[tuple[int, dict[str, Any]]]:
+    """Every journal item of a participant, oldest first."""
+    return [
+        (int(item.seq), loads(item.data))
+        for item in JournalItem.query(key(tenant_id, participant_id), consistent_read=True)
+    ]
+
+
+def page_by_status(
+    tenant_id: str, flow_id: str, status: str, *, limit: int, after: str | None
+) -> tuple[list[Participant], str | None]:
+    """One page of the flow's participants in a status (by the ``by_status`` index)."""
+    sk = status_key(tenant_id, flow_id, status)
+    start = (
+        {
+            "status_key": {"S": sk},
+            "participant_id": {"S": after},
+            "pk": {"S": key(tenant_id, flow_id)},
+        }
+        if after
+        else None
+    )
+    result = ParticipantItem.by_status.query(sk, limit=limit, last_evaluated_key=start)
+    found = [_participant(item) for item in result]
+    last = result.last_evaluated_key
+    return found, str(last["participant_id"]["S"]) if last else None
+
+
+def page(
+    tenant_id: str, flow_id: str, *, limit: int, after: str | None
+) -> tuple[list[Participant], str | None]:
+    """One page of all the flow's participants, oldest first."""
+    pk = key(tenant_id, flow_id)
+    result = ParticipantItem.query(
+        pk,
+        ParticipantItem.participant_id.startswith(PARTICIPANT_PREFIX),
+        limit=limit,
+        consistent_read=True,
+        last_evaluated_key={"pk": {"S": pk}, "participant_id": {"S": after}} if after else None,
+    )
+    found = [_participant(item) for item in result]
+    last = result.last_evaluated_key
+    return found, str(last["participant_id"]["S"]) if last else None
+
+
+def of_contact(tenant_id: str, contact_id: str, flow_id: str | None = None) -> list[Participant]:
+    """The contact's participations: of one flow, or of every flow."""
+    condition = ParticipantItem.pk == key(tenant_id, flow_id) if flow_id else None
+    items = ParticipantItem.by_contact.query(key(tenant_id, contact_id), condition)
+    return [_participant(item) for item in items]
+
+
+def in_bucket(
+    bucket: str, *, limit: int, after: str | None
+) -> tuple[list[Participant], str | None]:
+    """One page of the participants waiting in a wake bucket."""
+    condition = ParticipantItem.participant_id > after if after else None
+    result = ParticipantItem.by_wake.query(bucket, condition, limit=limit)
+    found = [_participant(item) for item in result]
+    last = result.last_evaluated_key
+    return found, str(last["participant_id"]["S"]) if last else None
+
+
+def erase(p: Participant) -> None:
+    """Delete a participation and its journal ("remove from flow")."""
+    with transaction() as tx:
+        tx.delete(_item(p), condition=ParticipantItem.seq == p.seq)
+        if p.live:
+            tx.delete(_live_guard(p.tenant_id, p.flow_id, p.contact_id))
+    with JournalItem.batch_write() as batch:
+        for item in JournalItem.query(key(p.tenant_id, p.participant_id)):
+            batch.delete(item)
 
 
 def count_by_status(tenant_id: str, flow_id: str) -> dict[str, int]:

@@ -1,0 +1,161 @@
+"""Fan-out jobs on the control queue: resume, end, bulk enrolment, and waking a bucket.
+
+An API call changes the flow record and posts ONE control message (O(1), never looping over
+participants). A job works through participants page by page (by the status or wake index),
+and after ``PAGES_PER_JOB`` pages posts its own continuation with a cursor, so no Lambda runs
+out of time and each page's work is bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from chalicelib.clock import iso
+from chalicelib.engine import navigation
+from chalicelib.engine.dispatch import WAKE, delete_wake_schedules, dispatch, dispatch_many
+from chalicelib.engine.enrol import EnrolmentRefusedError, propose, terminate
+from chalicelib.engine.messages import handles, send
+from chalicelib.engine.runtime import PAGE_SIZE, PAGES_PER_JOB, runtime
+from chalicelib.store import flows as flow_store
+from chalicelib.store import memberships
+from chalicelib.store import participants as store
+from chalicelib.store.base import ConditionFailedError
+from chalicelib.store.participants import Participant
+
+log = logging.getLogger("flows.engine")
+
+RESUME, END, ENROL_SELECTION = "resume", "end", "enrol_selection"
+
+Page = tuple[list[Any], str | None]
+
+
+def _paged(
+    message: dict[str, Any],
+    fetch: Callable[[str | None], Page],
+    handle: Callable[[list[Any]], None],
+) -> str | None:
+    """Handle up to PAGES_PER_JOB pages; post the continuation if more remain."""
+    cursor = message.get("cursor")
+    for _ in range(PAGES_PER_JOB):
+        items, cursor = fetch(cursor)
+        handle(items)
+        if cursor is None:
+            return None
+    send(
+        "control", {k: v for k, v in message.items() if not k.startswith("_")} | {"cursor": cursor}
+    )
+    return cursor
+
+
+def start_resume(tenant_id: str, flow_id: str) -> None:
+    send("control", {"type": RESUME, "tenant": tenant_id, "flow": flow_id, "phase": "active"})
+
+
+def start_end(tenant_id: str, flow_id: str, generation: int) -> None:
+    message = {"type": END, "tenant": tenant_id, "flow": flow_id, "generation": generation}
+    send("control", message | {"phase": "queued"})
+
+
+def start_selection_enrolment(tenant_id: str, flow_id: str, selection_id: str) -> None:
+    send(
+        "control",
+        {"type": ENROL_SELECTION, "tenant": tenant_id, "flow": flow_id, "selection": selection_id},
+    )
+
+
+@handles(RESUME)
+def resume(message: dict[str, Any]) -> None:
+    """Re-dispatch parked participants, then move queued ones to the first step."""
+    tenant_id, flow_id, phase = message["tenant"], message["flow"], message["phase"]
+    flow = flow_store.get(tenant_id, flow_id)
+    if flow is None or flow.status != "running":
+        return  # paused or ended again meanwhile: a later resume does the work
+
+    def fetch(cursor: str | None) -> Page:
+        return store.page_by_status(tenant_id, flow_id, phase, limit=PAGE_SIZE, after=cursor)
+
+    def unpark(found: list[Participant]) -> None:
+        dispatch_many([p for p in found if p.data.get("parked")])
+
+    def start_queued(found: list[Participant]) -> None:
+        from chalicelib.engine.worker import definition_of
+
+        first = navigation.first_step(definition_of(tenant_id, flow_id, flow.version))
+        now = runtime.clock()
+        for p in found:
+            moved = replace(
+                p,
+                status="active",
+                step_id=first,
+                seq=p.seq + 1,
+                data=p.data | {"updated_at": iso(now), "flow_version": flow.version},
+            )
+            try:
+                store.commit(p.seq, moved, {"event": "started", "at": iso(now)})
+            except ConditionFailedError:
+                continue
+            dispatch(moved, now)
+
+    finished = _paged(message, fetch, unpark if phase == "active" else start_queued) is None
+    if finished and phase == "active":
+        base = {k: v for k, v in message.items() if k in ("type", "tenant", "flow")}
+        send("control", base | {"phase": "queued"})
+
+
+@handles(END)
+def end(message: dict[str, Any]) -> None:
+    """Cancel every queued and active participant of the ended generation, and remove the
+    flow's wake schedules."""
+    tenant_id, flow_id, phase = message["tenant"], message["flow"], message["phase"]
+    generation = int(message["generation"])
+
+    def fetch(cursor: str | None) -> Page:
+        return store.page_by_status(tenant_id, flow_id, phase, limit=PAGE_SIZE, after=cursor)
+
+    def cancel(found: list[Participant]) -> None:
+        for p in found:
+            if p.generation < generation:
+                terminate(p, "cancelled")
+
+    if message.get("cursor") is None and phase == "queued":
+        delete_wake_schedules(tenant_id, flow_id)
+    if _paged(message, fetch, cancel) is None and phase == "queued":
+        base = {k: v for k, v in message.items() if k in ("type", "tenant", "flow", "generation")}
+        send("control", base | {"phase": "active"})
+
+
+@handles(ENROL_SELECTION)
+def enrol_selection(message: dict[str, Any]) -> None:
+    """Propose every member of a static selection (each through the gate)."""
+    tenant_id, flow_id, selection_id = message["tenant"], message["flow"], message["selection"]
+
+    def fetch(cursor: str | None) -> Page:
+        return memberships.members_page(tenant_id, selection_id, limit=PAGE_SIZE, after=cursor)
+
+    def enrol(found: list[Any]) -> None:
+        for member in found:
+            try:
+                propose(tenant_id, flow_id, member.contact_id, cause=f"selection:{selection_id}")
+            except EnrolmentRefusedError as refused:
+                log.info("member %s not enrolled: %s", member.contact_id, refused.reason)
+
+    _paged(message, fetch, enrol)
+
+
+@handles(WAKE)
+def wake(message: dict[str, Any]) -> None:
+    """A wake bucket's schedule fired: dispatch everyone waiting in it."""
+    bucket = message["bucket"]
+
+    def fetch(cursor: str | None) -> Page:
+        return store.in_bucket(bucket, limit=PAGE_SIZE, after=cursor)
+
+    def due(found: list[Participant]) -> None:
+        now = runtime.clock()
+        # In the bucket and due: send now (the bucket is cleared when they move on).
+        dispatch_many([replace(p, wake_bucket=None, wait_until=iso(now)) for p in found if p.live])
+
+    _paged(message, fetch, due)

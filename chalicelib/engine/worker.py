@@ -1,0 +1,310 @@
+"""The step worker: run ONE step of ONE participant per message (DESIGN.md, the step protocol).
+
+1. Read the participant (consistent). Missing, terminal or ``seq`` behind: drop the message;
+   exactly one behind on a redelivery: the last run committed but may not have dispatched, so
+   dispatch again.
+2. Read the flow. Ended (or the participant of an older generation): cancelled. Paused: parked.
+3. Checks before every step: success criteria (jump to finish), retired, excluded.
+4. Run the step's handler (claiming the journal first when it has an outside effect).
+5. Commit the move, the journal item and the step's writes in ONE transaction, conditioned on
+   ``seq``: a lost condition means another worker moved it, and this run stops.
+6. Dispatch the next message.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from chalicelib.clock import iso, iso_ms
+from chalicelib.engine import navigation
+from chalicelib.engine.dispatch import STEP, dispatch, wake_bucket_for
+from chalicelib.engine.facts import Facts
+from chalicelib.engine.messages import handles
+from chalicelib.engine.outcomes import (
+    Outcome,
+    PermanentStepError,
+    RunContext,
+    drop_out,
+    skipped,
+    wait_until,
+)
+from chalicelib.engine.runtime import MAX_TRIES, runtime
+from chalicelib.engine.success import success_met
+from chalicelib.engine.window import next_opening
+from chalicelib.flows.definition import FlowDefinition
+from chalicelib.flows.lifecycle import FlowStatus
+from chalicelib.steps.base import StepType
+from chalicelib.steps.registry import STEP_TYPES
+from chalicelib.store import flows as flow_store
+from chalicelib.store import participants as store
+from chalicelib.store.base import ConditionFailedError
+from chalicelib.store.flows import FlowRecord
+from chalicelib.store.participants import Participant
+
+log = logging.getLogger("flows.engine")
+
+# A claim older than this belongs to a run that died (longer than a Lambda may run).
+STALE_CLAIM = timedelta(minutes=15)
+
+
+@lru_cache(maxsize=256)
+def definition_of(tenant_id: str, flow_id: str, version: int) -> FlowDefinition:
+    """A flow's definition at one version, parsed once per container."""
+    record = flow_store.get_version(tenant_id, flow_id, version)
+    assert record is not None, f"flow {flow_id} has no version {version}"
+    return FlowDefinition.model_validate(record.definition, strict=False)
+
+
+@handles(STEP)
+def on_step_message(body: dict[str, Any]) -> None:
+    run_step(body, receive_count=int(body.get("_receive_count", 1)))
+
+
+def run_step(message: dict[str, Any], *, receive_count: int = 1) -> None:
+    """Process one step message (see the module's docstring for the protocol)."""
+    tenant_id, flow_id = message["tenant"], message["flow"]
+    p = store.get(tenant_id, flow_id, message["participant"])
+    if p is None or not p.live:
+        return
+    if p.seq != message["seq"]:
+        if p.seq == message["seq"] + 1 and receive_count > 1:
+            dispatch(p)
+        return
+    flow = flow_store.get(tenant_id, flow_id)
+    if flow is None or p.generation < flow.generation or flow.status == FlowStatus.NOT_RUNNING:
+        _commit(p, replace(p, status="cancelled"), {"event": "cancelled"})
+        return
+    if flow.status == FlowStatus.PAUSED:
+        if not p.data.get("parked"):
+            parked = replace(p, data=p.data | {"parked": True})
+            _commit(p, parked, {"event": "parked", "step_id": p.step_id})
+        return
+    definition = definition_of(tenant_id, flow_id, flow.version)
+    if p.status == "queued":
+        _move_on(p, definition, navigation.first_step(definition), Move({"event": "started"}), flow)
+        return
+    _run(p, flow, definition, receive_count)
+
+
+def _run(p: Participant, flow: FlowRecord, definition: FlowDefinition, receive_count: int) -> None:
+    now = runtime.clock()
+    facts = Facts(p.tenant_id, p.contact_id)
+    met = bool(p.data.get("success_met")) or success_met(definition.success, facts, p.data)
+    if met and not p.data.get("success_met"):
+        p = replace(p, data=p.data | {"success_met": True, "succeeded_at": iso(now)})
+    if met and definition.success.jump_to_finish:
+        _finish(p, flow, Move({"event": "success", "jump_to_finish": True}))
+        return
+    contact = facts.contact
+    if contact is None or contact.get("retired"):
+        reason = "contact_deleted" if contact is None else "retired"
+        _commit(p, _dropped(p, reason), {"event": "dropped_out", "reason": reason})
+        return
+    if any(facts.is_member(s) for s in definition.exclusion_selection_ids):
+        _commit(p, _dropped(p, "excluded"), {"event": "dropped_out", "reason": "excluded"})
+        return
+    place = navigation.find(definition, p.step_id)
+    if place is None:
+        _step_gone(p, flow, definition)
+        return
+    step_type = STEP_TYPES[place.step.type]
+    ctx = RunContext(p.tenant_id, p.flow_id, definition, p, place.step, now, facts)
+    result = _outcome(ctx, step_type, receive_count, definition, now)
+    if result is None:
+        return
+    outcome, claimed = result
+    entry = {
+        "step_id": place.step.id,
+        "type": place.step.type,
+        "outcome": outcome.kind,
+        "at": iso(now),
+    }
+    entry |= {
+        k: v for k, v in {"reason": outcome.reason, "branch_id": outcome.branch_id}.items() if v
+    }
+    entry |= outcome.detail
+    move = Move(entry, outcome, claimed)
+    if outcome.kind in ("done", "skipped"):
+        _move_on(p, definition, place.next_id, move, flow)
+    elif outcome.kind == "branch":
+        start = navigation.branch_start(place.step, outcome.branch_id or "")
+        _move_on(p, definition, start, move, flow)
+    elif outcome.kind == "dropped_out":
+        _commit(p, _dropped(p, outcome.reason or "dropped_out"), move)
+    else:
+        _wait(p, place.step.id or "", outcome.until, move, now)
+
+
+@dataclass(frozen=True)
+class Move:
+    """What a commit writes besides the participant: the journal entry, the step's outcome
+    (its writes), and whether the journal item was claimed before an outside effect."""
+
+    entry: dict[str, Any]
+    outcome: Outcome | None = None
+    claimed: bool = False
+
+
+def _outcome(
+    ctx: RunContext,
+    step_type: StepType,
+    receive_count: int,
+    definition: FlowDefinition,
+    now: datetime,
+) -> tuple[Outcome, bool] | None:
+    """The step's outcome and whether its journal item was claimed; None: leave it to the
+    worker that holds the claim."""
+    if step_type.run is None:
+        return drop_out("step_failed", error=f"the {step_type.name} step cannot run yet"), False
+    window = definition.send_window
+    if step_type.sends_message and window is not None:
+        opening = next_opening(window, definition.timezone, now)
+        if opening > now:
+            return wait_until(opening, send_window=True), False
+    if step_type.outside_effect:
+        claimed = _claim(ctx, now)
+        if claimed is not True:
+            return (claimed, True) if claimed else None
+    try:
+        outcome: Outcome = step_type.run(ctx, ctx.step.settings)
+    except PermanentStepError as error:
+        outcome = drop_out("step_failed", error=str(error))
+    except Exception as error:
+        if receive_count < MAX_TRIES:
+            raise
+        log.exception("step failed after %d tries", receive_count)
+        outcome = drop_out("step_failed", error=f"{type(error).__name__}: {error}")
+    if step_type.outside_effect:
+        # Remember the effect before committing: a crash now must not repeat it.
+        store.record_journal(
+            ctx.participant,
+            ctx.participant.seq,
+            {"state": "effect", "claimed_at": iso(now), "outcome": _freeze(outcome)},
+        )
+    return outcome, step_type.outside_effect
+
+
+def _claim(ctx: RunContext, now: datetime) -> Outcome | bool | None:
+    """Claim the journal item before an outside effect. True: claimed, run the step. An
+    Outcome: an earlier run already did (or may have done) the effect, commit that. None:
+    another worker holds a fresh claim."""
+    p = ctx.participant
+    if store.claim(p, {"state": "claimed", "claimed_at": iso(now), "step_id": ctx.step.id}):
+        return True
+    entry = store.journal_entry(p.tenant_id, p.participant_id, p.seq) or {}
+    if entry.get("state") == "effect":
+        return _thaw(entry["outcome"])
+    claimed_at = datetime.fromisoformat(entry.get("claimed_at") or iso(now))
+    if now - claimed_at < STALE_CLAIM:
+        return None
+    # The run that claimed died without saying whether the effect happened: never repeat it.
+    return skipped("effect_uncertain")
+
+
+def _freeze(outcome: Outcome) -> dict[str, Any]:
+    return {"kind": outcome.kind, "reason": outcome.reason, "detail": outcome.detail}
+
+
+def _thaw(frozen: dict[str, Any]) -> Outcome:
+    return Outcome(frozen["kind"], reason=frozen.get("reason"), detail=frozen.get("detail") or {})
+
+
+def _wait(p: Participant, step_id: str, until: datetime | None, move: Move, now: datetime) -> None:
+    wait = p.data.get("wait") or {}
+    same = wait.get("step_id") == step_id and wait.get("until") == (until and iso(until))
+    if same:
+        return  # already waiting for exactly this: its timer (or the action) is live
+    since = wait.get("since") if wait.get("step_id") == step_id else iso_ms(now)
+    long_wait = until is not None and (until - now).total_seconds() > runtime.delay_limit_s
+    waiting = replace(
+        p,
+        wait_until=iso(until) if until else None,
+        wake_bucket=wake_bucket_for(p.tenant_id, p.flow_id, until) if long_wait and until else None,
+        data=p.data
+        | {
+            "wait": {
+                "step_id": step_id,
+                "since": since,
+                "until": iso(until) if until else None,
+                "forever": until is None,
+            }
+        },
+    )
+    _commit(p, waiting, move)
+
+
+def _move_on(
+    p: Participant,
+    definition: FlowDefinition,
+    next_id: str | None,
+    move: Move,
+    flow: FlowRecord,
+) -> None:
+    if next_id is None:
+        _finish(p, flow, move)
+        return
+    moved = replace(
+        p,
+        status="active",
+        step_id=next_id,
+        wait_until=None,
+        wake_bucket=None,
+        data={k: v for k, v in p.data.items() if k != "wait"} | {"flow_version": flow.version},
+    )
+    _commit(p, moved, move)
+
+
+def _finish(p: Participant, flow: FlowRecord, move: Move) -> None:
+    """Finish: succeeded when the success criteria were met on the way, else finished."""
+    status = "succeeded" if p.data.get("success_met") else "finished"
+    ended = replace(p, status=status, wait_until=None, wake_bucket=None)
+    if _commit(p, ended, replace(move, entry=move.entry | {"finish": status})):
+        from chalicelib.engine.enrol import hand_off
+
+        hand_off(ended, flow)
+
+
+def _step_gone(p: Participant, flow: FlowRecord, definition: FlowDefinition) -> None:
+    """The participant's step was removed while the flow was paused: go on at the first step
+    after it (in the version the participant walked) that the flow still has, else Finish."""
+    version = int(p.data.get("flow_version") or flow.version)
+    old = definition_of(p.tenant_id, p.flow_id, version) if version != flow.version else None
+    found, next_id = (
+        navigation.successor_in(old, definition, p.step_id or "") if old else (False, None)
+    )
+    entry = {"event": "step_removed", "step_id": p.step_id}
+    _move_on(p, definition, next_id if found else None, Move(entry), flow)
+
+
+def _dropped(p: Participant, reason: str) -> Participant:
+    return replace(
+        p,
+        status="dropped_out",
+        wait_until=None,
+        wake_bucket=None,
+        data=p.data | {"dropout_reason": reason},
+    )
+
+
+def _commit(before: Participant, after: Participant, move: Move | dict[str, Any]) -> bool:
+    """Commit one move and dispatch the next message; False when someone else moved first."""
+    if isinstance(move, dict):
+        move = Move(move)
+    now = runtime.clock()
+    parked = move.entry.get("event") == "parked"
+    moved = replace(
+        after, seq=before.seq + 1, data=after.data | {"updated_at": iso(now), "parked": parked}
+    )
+    entry = {"at": iso(now)} | move.entry
+    writes = move.outcome.writes if move.outcome else ()
+    try:
+        store.commit(before.seq, moved, entry, writes=writes, claimed=move.claimed)
+    except ConditionFailedError:
+        log.info("lost the race for participant %s at seq %d", before.participant_id, before.seq)
+        return False
+    dispatch(moved, now)
+    return True

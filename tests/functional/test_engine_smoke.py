@@ -1,0 +1,56 @@
+from collections.abc import Iterator
+
+import pytest
+
+from chalicelib.engine.runtime import runtime
+from chalicelib.store.participants import Participant
+from tests.functional.conftest import OPERATOR_KEY, Http
+from tests.functional.engine_kit import Engine, FakeClock, assert_invariant, participants_of, use_engine
+
+
+@pytest.fixture
+def engine(aws: None) -> Iterator[Engine]:
+    saved = (runtime.clock, runtime.delay_limit_s)
+    yield use_engine(FakeClock())
+    runtime.clock, runtime.delay_limit_s = saved
+
+
+def test_three_steps_with_a_two_day_wait(chalice_client: object, engine: Engine) -> None:
+    created = Http(chalice_client, OPERATOR_KEY).post("/v1/admin/tenants", {"name": "t"}).json
+    tenant_id, admin = created["tenant_id"], Http(chalice_client, created["api_key"])
+    vip = admin.post("/v1/selections", {"name": "VIP"}).json["id"]
+    contact = admin.post("/v1/contacts", {"email": "a@example.com"}).json["id"]
+    flow = admin.post(
+        "/v1/flows",
+        {
+            "name": "Welcome",
+            "steps": [
+                {"id": "w1", "type": "wait_time", "settings": {"duration": "P2D"}},
+                {
+                    "id": "sp",
+                    "type": "split",
+                    "settings": {"basis": "selection_member"},
+                    "branches": [{"name": "VIP", "condition": {"selection_id": vip}, "steps": []}],
+                },
+            ],
+        },
+    ).json
+    assert flow["problems"] == []
+    assert admin.post(f"/v1/flows/{flow['id']}/start").status == 200
+    reply = admin.post(f"/v1/flows/{flow['id']}/participants", {"contact_id": contact})
+    assert reply.status == 201, reply.body
+    engine.drain()
+    [p] = participants_of(tenant_id, flow["id"])
+    assert (p.status, p.step_id) == ("active", "w1")
+    assert_invariant(tenant_id, flow["id"])
+
+    engine.advance(days=1)
+    assert participants_of(tenant_id, flow["id"])[0].step_id == "w1"
+    engine.advance(days=1, minutes=1)
+    [p] = participants_of(tenant_id, flow["id"])
+    assert p.status == "finished", p
+    assert_invariant(tenant_id, flow["id"])
+    detail = admin.get(f"/v1/flows/{flow['id']}/participants/{p.participant_id}").json
+    assert [h.get("outcome") or h.get("event") for h in detail["history"]] == [
+        "enrolled", "waiting", "done", "branch",
+    ], detail
