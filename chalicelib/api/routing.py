@@ -22,6 +22,7 @@ from chalicelib.api.problems import (
     ApiError,
     BadRequestError,
     ForbiddenError,
+    NotFoundError,
     PayloadTooLargeError,
     UnauthorizedError,
     from_validation_error,
@@ -30,6 +31,7 @@ from chalicelib.api.problems import (
 logger = Logger(service="flows")
 
 MAX_BODY_BYTES = 1_000_000
+MAX_ID_LENGTH = 200
 JSON_TYPES = ["application/json"]
 PATCH_TYPES = ["application/json", "application/merge-patch+json"]
 
@@ -157,6 +159,11 @@ def _call(op: Operation, request: Request, params: dict[str, str]) -> Call:
             raise UnauthorizedError("A valid API key is required: Authorization: Bearer <key>.")
         if principal.role not in op.access:
             raise ForbiddenError(f"The role {principal.role.value!r} may not make this call.")
+    for name, value in params.items():
+        # Ids are made by the server: an empty or oversized one names nothing (and DynamoDB
+        # refuses such keys outright).
+        if not value or len(value) > MAX_ID_LENGTH:
+            raise NotFoundError(f"No object with this {name}.")
     query = None
     if op.query is not None:
         try:
