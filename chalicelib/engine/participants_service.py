@@ -14,6 +14,7 @@ from chalicelib.engine.control import start_selection_enrolment
 from chalicelib.engine.dispatch import dispatch
 from chalicelib.engine.enrol import EnrolmentRefusedError, propose
 from chalicelib.engine.runtime import runtime
+from chalicelib.flows.definition import walk
 from chalicelib.flows.lifecycle import LIVE, FlowStatus
 from chalicelib.store import flows as flow_store
 from chalicelib.store import participants as store
@@ -49,7 +50,11 @@ class ParticipantDetail(ParticipantOut):
 
 
 class StepStats(BaseModel):
+    entered: int = 0
     on_step: int = 0
+    skipped: int = 0
+    skipped_by_reason: dict[str, int] = Field(default_factory=dict)
+    failed: int = 0
 
 
 class FlowStatsOut(BaseModel):
@@ -173,7 +178,11 @@ class ParticipantService:
         return _out(back)
 
     def stats(self, flow_id: str) -> FlowStatsOut:
-        self._flow(flow_id)
+        """Counted on the participants' status index and the journal's step indexes: exact,
+        and read in proportion to the flow's participants (no counters kept yet)."""
+        from chalicelib.engine.worker import definition_of
+
+        flow = self._flow(flow_id)
         counts = store.count_by_status(self.tenant_id, flow_id)
         enrolled = sum(counts.values())
         reasons: dict[str, int] = {}
@@ -188,6 +197,22 @@ class ParticipantService:
             if after is None:
                 break
         on_step = store.active_by_step(self.tenant_id, flow_id)
+        definition = definition_of(self.tenant_id, flow_id, flow.version)
+        steps = {}
+        for step in walk(definition.steps):
+            figures = store.step_figures(self.tenant_id, flow_id, step.id or "")
+            reasons = figures["reasons"]
+            steps[step.id or ""] = StepStats(
+                entered=figures["entered"],
+                on_step=on_step.get(step.id or "", 0),
+                skipped=figures["outcomes"].get("skipped", 0),
+                skipped_by_reason={
+                    k.removeprefix("skipped:"): n
+                    for k, n in reasons.items()
+                    if k.startswith("skipped:")
+                },
+                failed=reasons.get("dropped_out:step_failed", 0),
+            )
         return FlowStatsOut(
             enrolled=enrolled,
             in_progress=counts["active"] + counts["queued"],
@@ -196,5 +221,5 @@ class ParticipantService:
             success_rate=round(counts["succeeded"] / enrolled, 4) if enrolled else 0.0,
             by_status=counts,
             dropout_reasons=reasons,
-            steps={step_id: StepStats(on_step=n) for step_id, n in on_step.items()},
+            steps=steps,
         )

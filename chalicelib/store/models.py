@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.settings import get_settings
@@ -225,8 +225,31 @@ class ParticipantGuardItem(Model):
     owner = UnicodeAttribute(null=True)
 
 
+class JournalByEntered(_Index):
+    class Meta:
+        index_name = "by_entered"
+        projection = KeysOnlyProjection()
+
+    entered_key = UnicodeAttribute(hash_key=True)
+    pk = UnicodeAttribute(range_key=True)
+
+
+class JournalByResult(_Index):
+    class Meta:
+        index_name = "by_result"
+        projection = KeysOnlyProjection()
+
+    result_key = UnicodeAttribute(hash_key=True)
+    result = UnicodeAttribute(range_key=True)
+
+
 class JournalItem(Model):
-    """One executed step of a participant: ``pk = tenant#participant_id``, ``seq``."""
+    """One executed step of a participant: ``pk = tenant#participant_id``, ``seq``.
+
+    Two sparse indexes count the per-step figures: ``entered_key`` (``tenant#flow#step``) is
+    set on the move that put the participant on a step; ``result_key`` (the same) with
+    ``result`` (``outcome#reason#participant#seq``) on the outcome of a step run.
+    """
 
     class Meta:
         table_name = _table("journal")
@@ -235,6 +258,11 @@ class JournalItem(Model):
     pk = UnicodeAttribute(hash_key=True)
     seq = NumberAttribute(range_key=True)
     data = UnicodeAttribute()
+    entered_key = UnicodeAttribute(null=True)
+    result_key = UnicodeAttribute(null=True)
+    result = UnicodeAttribute(null=True)
+    by_entered = JournalByEntered()
+    by_result = JournalByResult()
 
 
 class TriggerIndexItem(Model):

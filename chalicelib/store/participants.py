@@ -155,8 +155,39 @@ def commit(
             write(tx)
 
 
+# Journal entries whose move puts the participant on ``step_id``: it *entered* that step.
+_ENTERING = frozenset({"done", "skipped", "branch"})
+_ENTERING_EVENTS = frozenset({"enrolled", "started", "step_removed", "retried"})
+
+
 def _journal_item(p: Participant, seq: int, entry: dict[str, Any]) -> JournalItem:
-    return JournalItem(key(p.tenant_id, p.participant_id), seq, data=dumps(entry))
+    item = JournalItem(key(p.tenant_id, p.participant_id), seq, data=dumps(entry))
+    entering = entry.get("outcome") in _ENTERING or entry.get("event") in _ENTERING_EVENTS
+    if entering and p.status == "active" and p.step_id:
+        item.entered_key = key(p.tenant_id, p.flow_id, p.step_id)
+    if entry.get("outcome") and entry.get("step_id") and "state" not in entry:
+        item.result_key = key(p.tenant_id, p.flow_id, entry["step_id"])
+        item.result = "#".join(
+            [entry["outcome"], entry.get("reason") or "", p.participant_id, str(seq)]
+        )
+    return item
+
+
+def step_figures(tenant_id: str, flow_id: str, step_id: str) -> dict[str, Any]:
+    """How many participants entered a step, and its outcomes by kind and reason."""
+    step_key = key(tenant_id, flow_id, step_id)
+    outcomes: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    for item in JournalItem.by_result.query(step_key):
+        outcome, reason = (item.result or "").split("#")[:2]
+        outcomes[outcome] += 1
+        if reason:
+            reasons[f"{outcome}:{reason}"] += 1
+    return {
+        "entered": JournalItem.by_entered.count(step_key),
+        "outcomes": dict(outcomes),
+        "reasons": dict(reasons),
+    }
 
 
 def claim(p: Participant, entry: dict[str, Any]) -> bool:

@@ -54,3 +54,30 @@ def test_three_steps_with_a_two_day_wait(chalice_client: object, engine: Engine)
     assert [h.get("outcome") or h.get("event") for h in detail["history"]] == [
         "enrolled", "waiting", "done", "branch",
     ], detail
+
+
+def test_stats_count_entered_on_step_and_skips(chalice_client: object, engine: Engine) -> None:
+    created = Http(chalice_client, OPERATOR_KEY).post("/v1/admin/tenants", {"name": "t"}).json
+    tenant_id, admin = created["tenant_id"], Http(chalice_client, created["api_key"])
+    flow = admin.post(
+        "/v1/flows",
+        {
+            "name": "Counted",
+            "steps": [
+                {"id": "w1", "type": "wait_time", "settings": {"duration": "PT1H"}},
+                {"id": "w2", "type": "wait_time", "settings": {"duration": "P1D"}},
+            ],
+        },
+    ).json
+    admin.post(f"/v1/flows/{flow['id']}/start")
+    for n in range(3):
+        contact = admin.post("/v1/contacts", {"email": f"c{n}@example.com"}).json["id"]
+        assert admin.post(f"/v1/flows/{flow['id']}/participants", {"contact_id": contact}).status == 201
+    engine.drain()
+    engine.advance(hours=1, minutes=1)
+    stats = admin.get(f"/v1/flows/{flow['id']}/stats").json
+    assert stats["enrolled"] == 3
+    assert (stats["steps"]["w1"]["entered"], stats["steps"]["w1"]["on_step"]) == (3, 0)
+    assert (stats["steps"]["w2"]["entered"], stats["steps"]["w2"]["on_step"]) == (3, 3)
+    assert_invariant(tenant_id, flow["id"])
+    assert participants_of(tenant_id, flow["id"])[0].step_id == "w2"
