@@ -21,15 +21,29 @@ class Facts:
         self._lists: set[str] | None = None
 
     @cached_property
+    def contact_record(self) -> records.Record | None:
+        """The contact as stored (with its version, for a step that updates it)."""
+        return records.get(self.tenant_id, "contact", self.contact_id)
+
+    @property
     def contact(self) -> dict[str, Any] | None:
-        found = records.get(self.tenant_id, "contact", self.contact_id)
+        found = self.contact_record
         return found.data | {"id": found.id} if found else None
 
     @cached_property
-    def company(self) -> dict[str, Any]:
+    def company_record(self) -> records.Record | None:
         company_id = (self.contact or {}).get("company_id")
-        found = records.get(self.tenant_id, "company", company_id) if company_id else None
+        return records.get(self.tenant_id, "company", company_id) if company_id else None
+
+    @property
+    def company(self) -> dict[str, Any]:
+        found = self.company_record
         return found.data if found else {}
+
+    def associate(self, associate_id: str | None) -> dict[str, Any]:
+        """An associate's fields ({} when there is none of that id)."""
+        found = records.get(self.tenant_id, "associate", associate_id) if associate_id else None
+        return found.data | {"id": found.id} if found else {}
 
     def is_member(self, list_id: str) -> bool:
         if self._lists is None:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from chalicelib.store.participants import Participant, Write
+from chalicelib.store.base import Write
+from chalicelib.store.participants import Participant
 
 if TYPE_CHECKING:  # the step modules import this one, and the flow definition imports them
     from chalicelib.engine.facts import Facts

@@ -27,6 +27,7 @@ from chalicelib.engine.messages import handles
 from chalicelib.engine.outcomes import (
     Outcome,
     PermanentStepError,
+    RetryableStepError,
     RunContext,
     drop_out,
     skipped,
@@ -39,6 +40,7 @@ from chalicelib.flows.definition import FlowDefinition
 from chalicelib.flows.lifecycle import FlowStatus
 from chalicelib.steps.base import StepType
 from chalicelib.steps.registry import STEP_TYPES
+from chalicelib.store import activities
 from chalicelib.store import flows as flow_store
 from chalicelib.store import participants as store
 from chalicelib.store.base import ConditionFailedError
@@ -300,10 +302,30 @@ def _commit(before: Participant, after: Participant, move: Move | dict[str, Any]
         after, seq=before.seq + 1, data=after.data | {"updated_at": iso(now), "parked": parked}
     )
     entry = {"at": iso(now)} | move.entry
-    writes = move.outcome.writes if move.outcome else ()
+    writes = list(move.outcome.writes) if move.outcome else []
+    detail = move.outcome.detail if move.outcome else {}
+    if detail.get("activity"):
+        # Derived from the outcome's detail, so a commit of a remembered outside effect
+        # (whose writes are not kept) records it as well; the id makes it once only.
+        activity = detail["activity"] | {
+            "at": iso(now),
+            "flow_id": before.flow_id,
+            "step_id": move.entry.get("step_id"),
+        }
+        activity_id = f"act_{before.participant_id}_{before.seq:06d}"
+        writes.append(
+            activities.append_write(before.tenant_id, before.contact_id, activity_id, activity)
+        )
+    if detail.get("last_sending"):
+        moved = replace(moved, data=moved.data | {"last_sending": detail["last_sending"]})
     try:
         store.commit(before.seq, moved, entry, writes=writes, claimed=move.claimed)
-    except ConditionFailedError:
+    except ConditionFailedError as error:
+        current = store.get(before.tenant_id, before.flow_id, before.participant_id)
+        if current is not None and current.seq == before.seq and writes:
+            # The participant did not move: one of the step's own writes lost a race (the
+            # contact changed meanwhile). Run the step again on fresh data.
+            raise RetryableStepError("a write of the step lost a race; retrying") from error
         log.info("lost the race for participant %s at seq %d", before.participant_id, before.seq)
         return False
     dispatch(moved, now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.ids import new_id
-from chalicelib.store.base import dumps, key, loads
+from chalicelib.store.base import Write, dumps, key, loads
 from chalicelib.store.models import ActivityItem
 
 
@@ -32,3 +32,12 @@ def page(
     entries = [loads(item.data) for item in result]
     last = result.last_evaluated_key
     return entries, str(last["sk"]["S"]) if last else None
+
+
+def append_write(tenant_id: str, contact_id: str, activity_id: str, entry: dict[str, Any]) -> Write:
+    """A transaction write of one entry under a caller-made id (a step uses one derived from
+    the participant and seq, so a repeated commit cannot add it twice)."""
+    item = ActivityItem(
+        key(tenant_id, contact_id), activity_id, data=dumps(entry | {"id": activity_id})
+    )
+    return lambda tx: tx.save(item)

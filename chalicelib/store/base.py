@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -12,6 +12,9 @@ from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.settings import get_settings
+
+Write = Callable[[TransactWrite], None]
+"""One write joined to a step's transaction (made by the store's ``*_write`` builders)."""
 
 
 class ConditionFailedError(Exception):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
-from chalicelib.store.base import key
+from chalicelib.store.base import Write, key
 from chalicelib.store.models import MembershipItem
 
 
@@ -81,3 +81,22 @@ def lists_of(tenant_id: str, contact_id: str) -> list[Membership]:
     """Every selection and project the contact is in."""
     items = MembershipItem.by_contact.query(key(tenant_id, contact_id))
     return [_membership(item) for item in items]
+
+
+def add_write(tenant_id: str, list_id: str, contact_id: str, added_at: str) -> Write:
+    """A transaction write that makes the contact a member (a step's effect; the step checked
+    it was not one)."""
+    item = MembershipItem(
+        key(tenant_id, list_id),
+        contact_id,
+        list_id=list_id,
+        contact_key=key(tenant_id, contact_id),
+        added_at=added_at,
+    )
+    return lambda tx: tx.save(item)
+
+
+def remove_write(tenant_id: str, list_id: str, contact_id: str) -> Write:
+    """A transaction write that removes the membership (absent or not)."""
+    item = MembershipItem(key(tenant_id, list_id), contact_id)
+    return lambda tx: tx.delete(item)

@@ -8,21 +8,18 @@ step's own writes. A lost condition means someone else moved it first (a no-op, 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.transactions import TransactWrite
 
-from chalicelib.store.base import ConditionFailedError, dumps, key, loads, transaction
+from chalicelib.store.base import ConditionFailedError, Write, dumps, key, loads, transaction
 from chalicelib.store.models import JournalItem, ParticipantGuardItem, ParticipantItem
 
 STATUSES = ("queued", "active", "finished", "succeeded", "dropped_out", "cancelled")
 LIVE_STATUSES = frozenset({"queued", "active"})
 PARTICIPANT_PREFIX = "par_"
-
-Write = Callable[[TransactWrite], None]
 
 
 class AlreadyParticipatingError(Exception):

@@ -13,7 +13,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from chalicelib.store.base import ConditionFailedError, dumps, key, loads, transaction
+from chalicelib.store.base import ConditionFailedError, Write, dumps, key, loads, transaction
 from chalicelib.store.models import CrmItem
 
 
@@ -197,3 +197,16 @@ def _taken(tenant_id: str, kind: str, values: Unique) -> UniqueTakenError:
         if value and find_unique(tenant_id, kind, field, value) is not None:
             return UniqueTakenError(field)
     return UniqueTakenError(next(iter(values), ""))
+
+
+def replace_write(tenant_id: str, kind: str, record: Record, *, expected_version: int) -> Write:
+    """A transaction write replacing an object read at ``expected_version`` (a step's update);
+    the transaction fails if the object changed meanwhile."""
+    item = CrmItem(key(tenant_id, kind), record.id, data=dumps(record.data), version=record.version)
+    return lambda tx: tx.save(item, condition=CrmItem.version == expected_version)
+
+
+def create_write(tenant_id: str, kind: str, record: Record, *, contact_id: str | None) -> Write:
+    """A transaction write creating an object (a step's follow-up, request or sale)."""
+    item = _item(tenant_id, kind, record, contact_id)
+    return lambda tx: tx.save(item, condition=CrmItem.sk.does_not_exist())

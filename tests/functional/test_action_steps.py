@@ -1,0 +1,123 @@
+"""Action steps through the worker on moto: their effects in the CRM tables, once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from chalicelib.engine.runtime import runtime
+from tests.functional.conftest import OPERATOR_KEY, Http
+from tests.functional.engine_kit import (
+    Engine,
+    FakeClock,
+    assert_invariant,
+    participants_of,
+    use_engine,
+)
+
+
+@pytest.fixture
+def engine(aws: None) -> Iterator[Engine]:
+    saved = (runtime.clock, runtime.delay_limit_s)
+    yield use_engine(FakeClock())
+    runtime.clock, runtime.delay_limit_s = saved
+
+
+@pytest.fixture
+def tenant(chalice_client: Any) -> tuple[str, Http]:
+    created = Http(chalice_client, OPERATOR_KEY).post("/v1/admin/tenants", {"name": "t"}).json
+    return created["tenant_id"], Http(chalice_client, created["api_key"])
+
+
+def run_flow(
+    admin: Http, engine: Engine, steps: list[dict[str, Any]], contact_id: str
+) -> dict[str, Any]:
+    reply = admin.post("/v1/flows", {"name": "Actions", "steps": steps})
+    assert reply.status == 201, reply.body
+    flow = reply.json
+    assert [p for p in flow["problems"] if p["severity"] == "error"] == []
+    assert admin.post(f"/v1/flows/{flow['id']}/start").status == 200
+    enrolled = admin.post(f"/v1/flows/{flow['id']}/participants", {"contact_id": contact_id})
+    assert enrolled.status == 201, enrolled.body
+    engine.drain()
+    return flow
+
+
+def test_update_contact_applies_every_kind_of_action(
+    tenant: tuple[str, Http], engine: Engine
+) -> None:
+    tenant_id, admin = tenant
+    admin.post("/v1/extra-fields", {"name": "score", "type": "number"})
+    company = admin.post("/v1/companies", {"name": "Acme"}).json["id"]
+    contact = admin.post(
+        "/v1/contacts",
+        {
+            "first_name": "Ada",
+            "last_name": "Smith-Smith",
+            "email": "ada@example.com",
+            "company_id": company,
+            "interests": ["News"],
+        },
+    ).json["id"]
+    updates = [
+        {"field": "category", "action": "select", "value": "Lead"},
+        {"field": "interests", "action": "add", "value": "Pricing"},
+        {"field": "interests", "action": "remove", "value": "News"},
+        {"field": "consent.sms", "action": "toggle"},
+        {"field": "extra.score", "action": "set", "value": 42},
+        {"field": "last_name", "action": "search_replace", "value": {"search": "Smith", "replace": "S"}},
+        {"field": "first_name", "action": "set", "value": "[[customer.firstname]]!"},
+        {"field": "company.name", "action": "set", "value": "Acme AS"},
+    ]
+    flow = run_flow(
+        admin, engine, [{"id": "u", "type": "update_contact", "settings": {"updates": updates}}], contact
+    )
+
+    got = admin.get(f"/v1/contacts/{contact}").json
+    assert got["category"] == "Lead"
+    assert got["interests"] == ["Pricing"]
+    assert got["consent"]["sms"] is False
+    assert got["extra_fields"] == {"score": 42}
+    assert got["last_name"] == "S-S"
+    assert got["first_name"] == "Ada!"
+    assert admin.get(f"/v1/companies/{company}").json["name"] == "Acme AS"
+    activity = admin.get(f"/v1/contacts/{contact}/activity").json["items"]
+    changed = [a for a in activity if a["type"] == "fields_changed"]
+    assert len(changed) == 1
+    assert "company.name" in changed[0]["fields"]
+    [p] = participants_of(tenant_id, flow["id"])
+    assert p.status == "finished"
+    assert_invariant(tenant_id, flow["id"])
+
+
+def test_add_and_remove_from_lists_are_idempotent(tenant: tuple[str, Http], engine: Engine) -> None:
+    tenant_id, admin = tenant
+    vip = admin.post("/v1/selections", {"name": "VIP"}).json["id"]
+    old = admin.post("/v1/projects", {"name": "Old"}).json["id"]
+    contact = admin.post("/v1/contacts", {"email": "b@example.com"}).json["id"]
+    assert admin.put(f"/v1/projects/{old}/members/{contact}").status == 200
+    steps = [
+        {"id": "a1", "type": "add_to_list", "settings": {"selection_id": vip}},
+        {"id": "a2", "type": "add_to_list", "settings": {"selection_id": vip}},
+        {"id": "r1", "type": "remove_from_list", "settings": {"project_id": old}},
+        {"id": "r2", "type": "remove_from_list", "settings": {"project_id": old}},
+    ]
+    flow = run_flow(admin, engine, steps, contact)
+
+    members = admin.get(f"/v1/selections/{vip}/members").json["items"]
+    assert [m["contact_id"] for m in members] == [contact]
+    assert admin.get(f"/v1/projects/{old}/members").json["items"] == []
+    [p] = participants_of(tenant_id, flow["id"])
+    detail = admin.get(f"/v1/flows/{flow['id']}/participants/{p.participant_id}").json
+    outcomes = [(h["step_id"], h["outcome"], h["reason"]) for h in detail["history"] if h["outcome"]]
+    assert outcomes == [
+        ("a1", "done", None),
+        ("a2", "skipped", "already_member"),
+        ("r1", "done", None),
+        ("r2", "skipped", "not_member"),
+    ]
+    stats = admin.get(f"/v1/flows/{flow['id']}/stats").json
+    assert stats["steps"]["a2"]["skipped_by_reason"] == {"already_member": 1}
+    assert_invariant(tenant_id, flow["id"])
