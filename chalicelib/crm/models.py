@@ -167,6 +167,12 @@ class SaleFields(ApiModel):
     owner_id: str | None = None
     project_id: str | None = None
     description: str = Field("", max_length=10_000)
+    date: AwareDatetime | None = Field(None, strict=False, description="expected close date")
+
+    @field_validator("date")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return value.astimezone(UTC) if value else value
 
 
 class Sale(SaleFields, Stamped):

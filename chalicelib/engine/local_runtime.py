@@ -57,6 +57,13 @@ def pump_once(queue: str, handler: LambdaHandler, *, wait_s: int = 0) -> int:
         return 0
     result = handler(sqs_event(queue, received), None) or {}
     failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+    for message in received:
+        if message["MessageId"] in failed:
+            # Locally a failed message comes back at once instead of after the visibility
+            # timeout; SQS still counts the receives and moves it to the DLQ after the last.
+            sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
     done = [m for m in received if m["MessageId"] not in failed]
     if done:
         sqs.delete_message_batch(

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, Literal
 
 from pydantic import Field
 
 from chalicelib.api.models import ApiModel
+from chalicelib.clock import iso
+from chalicelib.engine.activities import create, owner_of, tag_values
+from chalicelib.engine.calendar import book, first_free
+from chalicelib.engine.outcomes import Outcome, RunContext, skipped
+from chalicelib.messaging.merge_tags import render
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, StepType, missing
-from chalicelib.steps.durations import Duration
+from chalicelib.steps.durations import Duration, parse_duration
+from chalicelib.tenants.service import get_settings_of
 
 DEFAULT_DUE_IN = "P1D"
 DEFAULT_MEETING = "PT30M"
@@ -61,4 +68,40 @@ def check(ctx: CheckContext, settings: Settings, step: Any) -> Iterator[Issue]:
     yield from ctx.tags(settings.description, "settings.description")
 
 
-STEP = StepType("create_follow_up", Settings, check)
+def run(ctx: RunContext, settings: Settings) -> Outcome:
+    """A task due ``due_in`` from now, or a meeting in the assignee's first free slot."""
+    spec = (
+        settings.assign_to.associate_id
+        if isinstance(settings.assign_to, AssignToAssociate)
+        else settings.assign_to
+    )
+    associate_id = owner_of(ctx, spec)
+    tags = tag_values(ctx)
+    fields = {
+        "type": settings.type,
+        "title": render(settings.title or "", tags) or "Follow-up",
+        "description": render(settings.description, tags),
+        "project_id": settings.project_id,
+        "associate_id": associate_id,
+    }
+    if settings.type == "task":
+        due = ctx.now + parse_duration(settings.due_in or DEFAULT_DUE_IN)
+        return create(ctx, "follow_up", fields | {"start": iso(due), "end": None})
+    if not associate_id:
+        return skipped("no_assignee")
+    meeting = settings.meeting or Meeting()
+    length = parse_duration(meeting.duration)
+    after = parse_duration(meeting.first_available_after) if meeting.first_available_after else None
+    earliest = ctx.now + after if after else ctx.now
+    tenant = get_settings_of(ctx.participant.tenant_id)
+    start = first_free(ctx.participant.tenant_id, associate_id, earliest, length, tenant)
+    if start is None:
+        return skipped("no_free_slot")
+    outcome = create(ctx, "follow_up", fields | {"start": iso(start), "end": iso(start + length)})
+    booking = book(
+        ctx.participant.tenant_id, associate_id, start, length, outcome.detail["object_id"]
+    )
+    return replace(outcome, writes=outcome.writes + tuple(booking))
+
+
+STEP = StepType("create_follow_up", Settings, check, run=run)

@@ -7,6 +7,9 @@ from typing import Any
 
 from pydantic import Field
 
+from chalicelib.engine.activities import create, tag_values
+from chalicelib.engine.outcomes import Outcome, RunContext
+from chalicelib.messaging.merge_tags import render
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, StepType, missing
 
 OWNER_RULES = ("auto", "unassigned")
@@ -35,4 +38,27 @@ def check(ctx: CheckContext, settings: Settings, step: Any) -> Iterator[Issue]:
     yield from ctx.tags(settings.message, "settings.message")
 
 
-STEP = StepType("create_request", Settings, check)
+def run(ctx: RunContext, settings: Settings) -> Outcome:
+    """Open the request. Owner ``auto`` follows the contact's service owner, then its owner
+    (categories have no assignment rules of their own yet); ``unassigned`` leaves it open."""
+    contact = ctx.facts.contact or {}
+    if settings.owner == "auto":
+        owner = contact.get("service_owner_id") or contact.get("owner_id")
+    elif settings.owner == "unassigned":
+        owner = None
+    else:
+        owner = settings.owner
+    tags = tag_values(ctx)
+    fields = {
+        "title": render(settings.title or "", tags) or "Request",
+        "type": settings.type,
+        "status": settings.status,
+        "category": settings.category,
+        "priority": settings.priority,
+        "owner_id": owner,
+        "message": render(settings.message, tags),
+    }
+    return create(ctx, "request", fields)
+
+
+STEP = StepType("create_request", Settings, check, run=run)

@@ -8,8 +8,12 @@ from typing import Any
 from pydantic import Field
 
 from chalicelib.api.models import ApiModel
+from chalicelib.clock import iso
+from chalicelib.engine.activities import create, owner_of, tag_values
+from chalicelib.engine.outcomes import Outcome, RunContext
+from chalicelib.messaging.merge_tags import render
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, StepType, missing
-from chalicelib.steps.durations import Duration
+from chalicelib.steps.durations import Duration, parse_duration
 
 OWNER_RULES = ("our_contact", "our_service_contact")
 
@@ -43,4 +47,22 @@ def check(ctx: CheckContext, settings: Settings, step: Any) -> Iterator[Issue]:
     yield from ctx.tags(settings.description, "settings.description")
 
 
-STEP = StepType("create_sale", Settings, check)
+def run(ctx: RunContext, settings: Settings) -> Outcome:
+    """Open the sale for the contact, owned as ``owner`` says, dated ``date.after`` on."""
+    tags = tag_values(ctx)
+    after = parse_duration(settings.date.after) if settings.date.after else None
+    fields = {
+        "title": render(settings.title or "", tags) or "Sale",
+        "type": settings.type,
+        "stage": settings.stage,
+        "status": "open",
+        "amount": settings.amount,
+        "owner_id": owner_of(ctx, settings.owner),
+        "project_id": settings.project_id,
+        "description": render(settings.description, tags),
+        "date": iso(ctx.now + after) if after else None,
+    }
+    return create(ctx, "sale", fields)
+
+
+STEP = StepType("create_sale", Settings, check, run=run)

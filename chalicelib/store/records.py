@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
@@ -210,3 +211,29 @@ def create_write(tenant_id: str, kind: str, record: Record, *, contact_id: str |
     """A transaction write creating an object (a step's follow-up, request or sale)."""
     item = _item(tenant_id, kind, record, contact_id)
     return lambda tx: tx.save(item, condition=CrmItem.sk.does_not_exist())
+
+
+def _slot_pk(tenant_id: str, associate_id: str) -> str:
+    return key(tenant_id, "slot", associate_id)
+
+
+def slots_taken(tenant_id: str, associate_id: str, start: datetime, end: datetime) -> set[datetime]:
+    """The booked 15-minute blocks of an associate between two moments."""
+    items = CrmItem.query(
+        _slot_pk(tenant_id, associate_id),
+        CrmItem.sk.between(_block_key(start), _block_key(end)),
+        consistent_read=True,
+    )
+    return {datetime.fromisoformat(item.sk) for item in items}
+
+
+def slot_write(tenant_id: str, associate_id: str, block: datetime, owner_id: str) -> Write:
+    """A transaction write booking one block; the transaction fails if it is booked."""
+    item = CrmItem(
+        _slot_pk(tenant_id, associate_id), _block_key(block), data=dumps({"id": owner_id})
+    )
+    return lambda tx: tx.save(item, condition=CrmItem.sk.does_not_exist())
+
+
+def _block_key(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()

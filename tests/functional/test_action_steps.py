@@ -121,3 +121,37 @@ def test_add_and_remove_from_lists_are_idempotent(tenant: tuple[str, Http], engi
     stats = admin.get(f"/v1/flows/{flow['id']}/stats").json
     assert stats["steps"]["a2"]["skipped_by_reason"] == {"already_member": 1}
     assert_invariant(tenant_id, flow["id"])
+
+
+def test_request_sale_and_follow_ups_are_created_for_the_contact(
+    tenant: tuple[str, Http], engine: Engine
+) -> None:
+    tenant_id, admin = tenant
+    owner = admin.post("/v1/associates", {"name": "Olga", "email": "olga@example.com"}).json["id"]
+    contact = admin.post(
+        "/v1/contacts", {"first_name": "Ada", "email": "c@example.com", "owner_id": owner}
+    ).json["id"]
+    steps = [
+        {"id": "r", "type": "create_request", "settings": {"title": "Call [[customer.firstname]]", "message": "m"}},
+        {"id": "s", "type": "create_sale", "settings": {"title": "Deal", "amount": 100, "date": {"after": "P30D"}}},
+        {"id": "t", "type": "create_follow_up", "settings": {"title": "Task", "due_in": "P3D"}},
+        {"id": "m1", "type": "create_follow_up", "settings": {"title": "Meet", "type": "meeting"}},
+        {"id": "m2", "type": "create_follow_up", "settings": {"title": "Meet again", "type": "meeting"}},
+    ]
+    flow = run_flow(admin, engine, steps, contact)
+
+    [request] = admin.get(f"/v1/requests?contact_id={contact}").json["items"]
+    assert (request["title"], request["owner_id"]) == ("Call Ada", owner)
+    [sale] = admin.get(f"/v1/sales?contact_id={contact}").json["items"]
+    assert (sale["owner_id"], sale["amount"], sale["date"]) == (owner, 100, "2026-12-23T10:00:00Z")
+    follow_ups = admin.get(f"/v1/follow-ups?contact_id={contact}").json["items"]
+    task, first, second = follow_ups
+    assert (task["type"], task["start"]) == ("task", "2026-11-26T10:00:00Z")
+    # Working hours 09:00-17:00 UTC (the tenant default); the clock says Monday 10:00.
+    assert (first["start"], first["end"]) == ("2026-11-23T10:00:00Z", "2026-11-23T10:30:00Z")
+    assert (second["start"], second["end"]) == ("2026-11-23T10:30:00Z", "2026-11-23T11:00:00Z")
+    assert {f["associate_id"] for f in follow_ups} == {owner}
+    kinds = [a["kind"] for a in admin.get(f"/v1/contacts/{contact}/activity").json["items"]
+             if a["type"] == "activity_created"]
+    assert sorted(kinds) == ["follow_up", "follow_up", "follow_up", "request", "sale"]
+    assert_invariant(tenant_id, flow["id"])
