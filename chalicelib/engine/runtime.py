@@ -9,6 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chalicelib.clock import Clock, utc_now
+from chalicelib.messaging.senders import (
+    EmailSender,
+    LambdaScripts,
+    ScriptInvoker,
+    SesEmail,
+    SmsSender,
+    SnsSms,
+)
 from chalicelib.settings import get_settings
 
 # SQS's DelaySeconds ceiling; longer waits go through a Scheduler wake bucket.
@@ -29,6 +37,9 @@ class Runtime:
     delay_limit_s: int = field(
         default_factory=lambda: min(get_settings().sqs_delay_limit_s, SQS_MAX_DELAY_S)
     )
+    sms: SmsSender = field(default_factory=SnsSms)
+    email: EmailSender = field(default_factory=SesEmail)
+    scripts: ScriptInvoker = field(default_factory=LambdaScripts)
 
 
 runtime = Runtime()

@@ -185,7 +185,7 @@ def _outcome(
         store.record_journal(
             ctx.participant,
             ctx.participant.seq,
-            {"state": "effect", "claimed_at": iso(now), "outcome": _freeze(outcome)},
+            {"state": "effect", "claimed_at": iso(now), "effect": _freeze(outcome)},
         )
     return outcome, step_type.outside_effect
 
@@ -199,7 +199,7 @@ def _claim(ctx: RunContext, now: datetime) -> Outcome | bool | None:
         return True
     entry = store.journal_entry(p.tenant_id, p.participant_id, p.seq) or {}
     if entry.get("state") == "effect":
-        return _thaw(entry["outcome"])
+        return _thaw(entry["effect"])
     claimed_at = datetime.fromisoformat(entry.get("claimed_at") or iso(now))
     if now - claimed_at < STALE_CLAIM:
         return None

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from email.message import EmailMessage
+from email.utils import formataddr
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import Field
 
+from chalicelib.engine.activities import tag_values
+from chalicelib.engine.messaging import associate_of, default_sender, notified
+from chalicelib.engine.outcomes import Outcome, RunContext, skipped
+from chalicelib.engine.runtime import runtime
+from chalicelib.messaging.merge_tags import render
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, StepType, missing
 
 OWNERS = ("our_contact", "our_service_contact")
@@ -33,4 +40,25 @@ def check(ctx: CheckContext, settings: Settings, step: Any) -> Iterator[Issue]:
     yield from ctx.tags(settings.text, "settings.text")
 
 
-STEP = StepType("notify_email", Settings, check)
+def run(ctx: RunContext, settings: Settings) -> Outcome:
+    """Email our contact, our service contact, or an address about the participant's contact."""
+    if settings.to in ("our_contact", "our_service_contact"):
+        address = associate_of(ctx, settings.to).get("email")
+    else:
+        address = settings.to
+    if not address:
+        return skipped("no_address")
+    sender, name = default_sender(ctx)
+    if not sender:
+        return skipped("no_sender")
+    tags = tag_values(ctx)
+    message = EmailMessage()
+    message["From"] = formataddr((name or "", sender))
+    message["To"] = address
+    message["Subject"] = render(settings.subject or "", tags)
+    message.set_content(render(settings.text or "", tags))
+    kind = settings.to if settings.to in ("our_contact", "our_service_contact") else "address"
+    return notified(ctx, "email", runtime.email.send(message), kind)
+
+
+STEP = StepType("notify_email", Settings, check, run=run, outside_effect=True)

@@ -7,6 +7,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from chalicelib.engine.activities import tag_values
+from chalicelib.engine.messaging import associate_of, notified
+from chalicelib.engine.outcomes import Outcome, RunContext, skipped
+from chalicelib.engine.runtime import runtime
+from chalicelib.messaging.merge_tags import render
 from chalicelib.messaging.phones import InvalidPhoneError, to_e164
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, StepType, missing
 
@@ -35,4 +40,22 @@ def check(ctx: CheckContext, settings: Settings, step: Any) -> Iterator[Issue]:
     yield from ctx.tags(settings.text, "settings.text")
 
 
-STEP = StepType("notify_sms", Settings, check)
+def run(ctx: RunContext, settings: Settings) -> Outcome:
+    """Text our contact, our service contact, or fixed numbers about the participant's contact.
+    No number: nothing is sent, recorded as skipped."""
+    if isinstance(settings.to, list):
+        numbers, kind = settings.to, "numbers"
+    else:
+        mobile = associate_of(ctx, settings.to).get("mobile_phone")
+        numbers, kind = ([mobile] if mobile else []), settings.to
+    text = render(settings.text or "", tag_values(ctx))
+    if not numbers:
+        return skipped("no_mobile")
+    if not text:
+        return skipped("no_text")
+    sender = settings.sender or ctx.flow.sms_sender
+    ids = [runtime.sms.send(number, text, sender) for number in numbers]
+    return notified(ctx, "sms", ",".join(ids), kind)
+
+
+STEP = StepType("notify_sms", Settings, check, run=run, outside_effect=True)

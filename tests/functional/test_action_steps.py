@@ -155,3 +155,116 @@ def test_request_sale_and_follow_ups_are_created_for_the_contact(
              if a["type"] == "activity_created"]
     assert sorted(kinds) == ["follow_up", "follow_up", "follow_up", "request", "sale"]
     assert_invariant(tenant_id, flow["id"])
+
+
+def _sms_sent() -> list[tuple[str, str]]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    return [(m[0], m[1]) for m in sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values()]
+
+
+def _emails_sent() -> list[Any]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+
+
+def test_send_sms_respects_consent_and_mobile_and_sends_once(
+    tenant: tuple[str, Http], engine: Engine
+) -> None:
+    tenant_id, admin = tenant
+    phone = "+4791234501"
+    with_mobile = admin.post(
+        "/v1/contacts", {"first_name": "Ada", "email": "s1@example.com", "mobile_phone": phone}
+    ).json["id"]
+    no_consent = admin.post(
+        "/v1/contacts",
+        {"email": "s2@example.com", "mobile_phone": "+4791234502", "consent": {"sms": False}},
+    ).json["id"]
+    no_mobile = admin.post("/v1/contacts", {"email": "s3@example.com"}).json["id"]
+    steps = [
+        {"id": "sms", "type": "send_sms", "settings": {"text": "Hi [[customer.firstname]] €", "exit_if_no_mobile": True}},
+    ]
+    reply = admin.post("/v1/flows", {"name": "SMS", "sms_sender": "Flows", "steps": steps})
+    flow = reply.json
+    assert admin.post(f"/v1/flows/{flow['id']}/start").status == 200
+    before = len(_sms_sent())
+    for contact in (with_mobile, no_consent, no_mobile):
+        admin.post(f"/v1/flows/{flow['id']}/participants", {"contact_id": contact})
+    engine.drain()
+
+    sent = _sms_sent()[before:]
+    assert sent == [(phone, "Hi Ada €")]
+    by_contact = {p.contact_id: p for p in participants_of(tenant_id, flow["id"])}
+    assert by_contact[with_mobile].status == "finished"
+    assert by_contact[with_mobile].data["last_sending"]["channel"] == "sms"
+    assert by_contact[no_consent].status == "finished"
+    assert by_contact[no_mobile].data["dropout_reason"] == "no_mobile"
+    stats = admin.get(f"/v1/flows/{flow['id']}/stats").json["steps"]["sms"]
+    assert stats["skipped_by_reason"] == {"no_sms_consent": 1}
+    activity = admin.get(f"/v1/contacts/{with_mobile}/activity").json["items"]
+    [message] = [a for a in activity if a["type"] == "message_sent"]
+    assert (message["channel"], message["text"], message["segments"]) == ("sms", "Hi Ada €", 1)
+    assert_invariant(tenant_id, flow["id"])
+
+
+def test_notifications_and_scripts(tenant: tuple[str, Http], engine: Engine) -> None:
+    from chalicelib.aws import client
+
+    tenant_id, admin = tenant
+    client("sesv2").create_email_identity(EmailIdentity="example.com")
+    owner = admin.post(
+        "/v1/associates", {"name": "Olga", "email": "olga@example.com", "mobile_phone": "+4791234599"}
+    ).json["id"]
+    contact = admin.post(
+        "/v1/contacts", {"first_name": "Ada", "email": "n@example.com", "owner_id": owner}
+    ).json["id"]
+    script = admin.post(
+        "/v1/scripts",
+        {"name": "hook", "function_arn": "arn:aws:lambda:us-east-1:123456789012:function:hook"},
+    ).json["id"]
+    invoked: list[tuple[str, dict[str, Any]]] = []
+
+    class Scripts:
+        def invoke(self, function_arn: str, payload: dict[str, Any]) -> str:
+            invoked.append((function_arn, payload))
+            return "req-1"
+
+    saved = runtime.scripts
+    runtime.scripts = Scripts()
+    try:
+        steps = [
+            {"id": "ne", "type": "notify_email", "settings": {"to": "our_contact", "subject": "New lead [[customer.firstname]]", "text": "Call [[customer.email]]"}},
+            {"id": "ns", "type": "notify_sms", "settings": {"to": "our_contact", "text": "Lead [[customer.firstname]]"}},
+            {"id": "rs", "type": "run_script", "settings": {"script_id": script}},
+        ]
+        reply = admin.post(
+            "/v1/flows",
+            {
+                "name": "Notify",
+                "sms_sender": "Flows",
+                "email_settings": {"from": {"type": "specified", "address": "news@example.com"}},
+                "steps": steps,
+            },
+        )
+        flow = reply.json
+        assert admin.post(f"/v1/flows/{flow['id']}/start").status == 200
+        emails, texts = len(_emails_sent()), len(_sms_sent())
+        admin.post(f"/v1/flows/{flow['id']}/participants", {"contact_id": contact})
+        engine.drain()
+    finally:
+        runtime.scripts = saved
+
+    [email] = _emails_sent()[emails:]
+    raw = email.raw_data if hasattr(email, "raw_data") else str(email)
+    assert "olga@example.com" in raw
+    assert "New lead Ada" in raw
+    assert _sms_sent()[texts:] == [("+4791234599", "Lead Ada")]
+    [(arn, payload)] = invoked
+    assert arn.endswith(":function:hook")
+    assert payload["contact"]["id"] == contact
+    [p] = participants_of(tenant_id, flow["id"])
+    assert p.status == "finished"
+    assert_invariant(tenant_id, flow["id"])
