@@ -40,6 +40,7 @@ def _configure_environment() -> None:
     os.environ.pop("AWS_PROFILE", None)
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.setdefault("FLOWS_OPERATOR_KEY", "op_" + secrets.token_urlsafe(32))
+    os.environ.setdefault("FLOWS_SIGNING_KEY", secrets.token_urlsafe(32))
 
 
 def _loop(stop: threading.Event, name: str, tick: Callable[[], bool], idle_s: float) -> None:

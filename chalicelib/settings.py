@@ -35,6 +35,7 @@ class Settings:
     account_id: str
     sqs_delay_limit_s: int
     public_base_url: str
+    signing_key: str
 
     def table(self, name: str) -> str:
         """The physical name of one of TABLES."""
@@ -72,4 +73,6 @@ def get_settings() -> Settings:
         account_id=os.environ.get("FLOWS_ACCOUNT_ID", "123456789012"),
         sqs_delay_limit_s=int(os.environ.get("FLOWS_SQS_DELAY_LIMIT_S", "900")),
         public_base_url=os.environ.get("FLOWS_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        # Signs tracked-link, open and unsubscribe tokens; a deployment sets its own secret.
+        signing_key=os.environ.get("FLOWS_SIGNING_KEY", ""),
     )

@@ -18,6 +18,7 @@ os.environ.update(
         "AWS_REGION": "us-east-1",
         "FLOWS_STAGE": "test",
         "FLOWS_OPERATOR_KEY": "operator-test-key",
+        "FLOWS_SIGNING_KEY": "signing-test-key",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 )

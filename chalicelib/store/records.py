@@ -237,3 +237,30 @@ def slot_write(tenant_id: str, associate_id: str, block: datetime, owner_id: str
 
 def _block_key(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
+
+
+def claim(tenant_id: str, scope: str, value: str, owner: str) -> str:
+    """Make ``owner`` the holder of ``value`` within ``scope`` unless someone holds it already;
+    returns the holder (``owner`` when the claim is, or was already, its own)."""
+    item = CrmItem(key(tenant_id, "claim", scope), value, data=dumps({"id": owner}))
+    try:
+        item.save(condition=CrmItem.sk.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        held = CrmItem.get(key(tenant_id, "claim", scope), value, consistent_read=True)
+        return str(loads(held.data)["id"])
+    return owner
+
+
+def suppress(tenant_id: str, email: str, reason: str) -> None:
+    """Put an address on the tenant's suppression list (a bounce or a complaint)."""
+    CrmItem(key(tenant_id, "suppressed"), email.lower(), data=dumps({"reason": reason})).save()
+
+
+def is_suppressed(tenant_id: str, email: str) -> bool:
+    try:
+        CrmItem.get(key(tenant_id, "suppressed"), email.lower(), consistent_read=True)
+    except DoesNotExist:
+        return False
+    return True

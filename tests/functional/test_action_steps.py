@@ -67,12 +67,19 @@ def test_update_contact_applies_every_kind_of_action(
         {"field": "interests", "action": "remove", "value": "News"},
         {"field": "consent.sms", "action": "toggle"},
         {"field": "extra.score", "action": "set", "value": 42},
-        {"field": "last_name", "action": "search_replace", "value": {"search": "Smith", "replace": "S"}},
+        {
+            "field": "last_name",
+            "action": "search_replace",
+            "value": {"search": "Smith", "replace": "S"},
+        },
         {"field": "first_name", "action": "set", "value": "[[customer.firstname]]!"},
         {"field": "company.name", "action": "set", "value": "Acme AS"},
     ]
     flow = run_flow(
-        admin, engine, [{"id": "u", "type": "update_contact", "settings": {"updates": updates}}], contact
+        admin,
+        engine,
+        [{"id": "u", "type": "update_contact", "settings": {"updates": updates}}],
+        contact,
     )
 
     got = admin.get(f"/v1/contacts/{contact}").json
@@ -111,7 +118,9 @@ def test_add_and_remove_from_lists_are_idempotent(tenant: tuple[str, Http], engi
     assert admin.get(f"/v1/projects/{old}/members").json["items"] == []
     [p] = participants_of(tenant_id, flow["id"])
     detail = admin.get(f"/v1/flows/{flow['id']}/participants/{p.participant_id}").json
-    outcomes = [(h["step_id"], h["outcome"], h["reason"]) for h in detail["history"] if h["outcome"]]
+    outcomes = [
+        (h["step_id"], h["outcome"], h["reason"]) for h in detail["history"] if h["outcome"]
+    ]
     assert outcomes == [
         ("a1", "done", None),
         ("a2", "skipped", "already_member"),
@@ -132,11 +141,23 @@ def test_request_sale_and_follow_ups_are_created_for_the_contact(
         "/v1/contacts", {"first_name": "Ada", "email": "c@example.com", "owner_id": owner}
     ).json["id"]
     steps = [
-        {"id": "r", "type": "create_request", "settings": {"title": "Call [[customer.firstname]]", "message": "m"}},
-        {"id": "s", "type": "create_sale", "settings": {"title": "Deal", "amount": 100, "date": {"after": "P30D"}}},
+        {
+            "id": "r",
+            "type": "create_request",
+            "settings": {"title": "Call [[customer.firstname]]", "message": "m"},
+        },
+        {
+            "id": "s",
+            "type": "create_sale",
+            "settings": {"title": "Deal", "amount": 100, "date": {"after": "P30D"}},
+        },
         {"id": "t", "type": "create_follow_up", "settings": {"title": "Task", "due_in": "P3D"}},
         {"id": "m1", "type": "create_follow_up", "settings": {"title": "Meet", "type": "meeting"}},
-        {"id": "m2", "type": "create_follow_up", "settings": {"title": "Meet again", "type": "meeting"}},
+        {
+            "id": "m2",
+            "type": "create_follow_up",
+            "settings": {"title": "Meet again", "type": "meeting"},
+        },
     ]
     flow = run_flow(admin, engine, steps, contact)
 
@@ -151,8 +172,11 @@ def test_request_sale_and_follow_ups_are_created_for_the_contact(
     assert (first["start"], first["end"]) == ("2026-11-23T10:00:00Z", "2026-11-23T10:30:00Z")
     assert (second["start"], second["end"]) == ("2026-11-23T10:30:00Z", "2026-11-23T11:00:00Z")
     assert {f["associate_id"] for f in follow_ups} == {owner}
-    kinds = [a["kind"] for a in admin.get(f"/v1/contacts/{contact}/activity").json["items"]
-             if a["type"] == "activity_created"]
+    kinds = [
+        a["kind"]
+        for a in admin.get(f"/v1/contacts/{contact}/activity").json["items"]
+        if a["type"] == "activity_created"
+    ]
     assert sorted(kinds) == ["follow_up", "follow_up", "follow_up", "request", "sale"]
     assert_invariant(tenant_id, flow["id"])
 
@@ -161,7 +185,9 @@ def _sms_sent() -> list[tuple[str, str]]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.sns.models import sns_backends
 
-    return [(m[0], m[1]) for m in sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values()]
+    return [
+        (m[0], m[1]) for m in sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values()
+    ]
 
 
 def _emails_sent() -> list[Any]:
@@ -185,7 +211,11 @@ def test_send_sms_respects_consent_and_mobile_and_sends_once(
     ).json["id"]
     no_mobile = admin.post("/v1/contacts", {"email": "s3@example.com"}).json["id"]
     steps = [
-        {"id": "sms", "type": "send_sms", "settings": {"text": "Hi [[customer.firstname]] €", "exit_if_no_mobile": True}},
+        {
+            "id": "sms",
+            "type": "send_sms",
+            "settings": {"text": "Hi [[customer.firstname]] €", "exit_if_no_mobile": True},
+        },
     ]
     reply = admin.post("/v1/flows", {"name": "SMS", "sms_sender": "Flows", "steps": steps})
     flow = reply.json
@@ -216,7 +246,8 @@ def test_notifications_and_scripts(tenant: tuple[str, Http], engine: Engine) -> 
     tenant_id, admin = tenant
     client("sesv2").create_email_identity(EmailIdentity="example.com")
     owner = admin.post(
-        "/v1/associates", {"name": "Olga", "email": "olga@example.com", "mobile_phone": "+4791234599"}
+        "/v1/associates",
+        {"name": "Olga", "email": "olga@example.com", "mobile_phone": "+4791234599"},
     ).json["id"]
     contact = admin.post(
         "/v1/contacts", {"first_name": "Ada", "email": "n@example.com", "owner_id": owner}
@@ -236,8 +267,20 @@ def test_notifications_and_scripts(tenant: tuple[str, Http], engine: Engine) -> 
     runtime.scripts = Scripts()
     try:
         steps = [
-            {"id": "ne", "type": "notify_email", "settings": {"to": "our_contact", "subject": "New lead [[customer.firstname]]", "text": "Call [[customer.email]]"}},
-            {"id": "ns", "type": "notify_sms", "settings": {"to": "our_contact", "text": "Lead [[customer.firstname]]"}},
+            {
+                "id": "ne",
+                "type": "notify_email",
+                "settings": {
+                    "to": "our_contact",
+                    "subject": "New lead [[customer.firstname]]",
+                    "text": "Call [[customer.email]]",
+                },
+            },
+            {
+                "id": "ns",
+                "type": "notify_sms",
+                "settings": {"to": "our_contact", "text": "Lead [[customer.firstname]]"},
+            },
             {"id": "rs", "type": "run_script", "settings": {"script_id": script}},
         ]
         reply = admin.post(
@@ -267,4 +310,97 @@ def test_notifications_and_scripts(tenant: tuple[str, Http], engine: Engine) -> 
     assert payload["contact"]["id"] == contact
     [p] = participants_of(tenant_id, flow["id"])
     assert p.status == "finished"
+    assert_invariant(tenant_id, flow["id"])
+
+
+def test_send_email_renders_tracks_and_checks_before_sending(
+    tenant: tuple[str, Http], engine: Engine
+) -> None:
+    import email
+
+    from chalicelib.aws import client
+    from chalicelib.messaging import tokens
+    from chalicelib.settings import get_settings
+    from chalicelib.store import records
+
+    tenant_id, admin = tenant
+    client("sesv2").create_email_identity(EmailIdentity="example.com")
+    client("s3").put_object(
+        Bucket=get_settings().attachments_bucket, Key=f"{tenant_id}/price-list.pdf", Body=b"%PDF-1"
+    )
+    mailing = admin.post(
+        "/v1/mailings",
+        {
+            "name": "Welcome",
+            "subject": "Welcome [[customer.firstname]]",
+            "html": "<html><body><p>Hi [[customer.firstname]]</p>"
+            '<a href="https://example.com/pricing">Pricing</a></body></html>',
+            "text": "Hi [[customer.firstname]]",
+        },
+    ).json["id"]
+
+    def contact(email_address: str, **fields: Any) -> str:
+        body = {"first_name": "<Ada>", "email": email_address, "subscriptions": ["news"]} | fields
+        return admin.post("/v1/contacts", body).json["id"]
+
+    ok = contact("ok@example.com")
+    no_consent = contact("nc@example.com", consent={"email": False})
+    unsubscribed = contact("un@example.com", subscriptions=[])
+    suppressed = contact("bounced@example.com")
+    records.suppress(tenant_id, "Bounced@example.com", "bounce")
+    flow = admin.post(
+        "/v1/flows",
+        {
+            "name": "Mail",
+            "email_settings": {
+                "from": {"type": "specified", "address": "news@example.com", "name": "News"},
+                "reply_to": {"type": "from"},
+                "subscription": "news",
+            },
+            "steps": [
+                {
+                    "id": "mail",
+                    "type": "send_email",
+                    "settings": {
+                        "mailing_id": mailing,
+                        "attachments": [f"{tenant_id}/price-list.pdf"],
+                    },
+                }
+            ],
+        },
+    ).json
+    assert [p for p in flow["problems"] if p["severity"] == "error"] == [], flow["problems"]
+    assert admin.post(f"/v1/flows/{flow['id']}/start").status == 200
+    before = len(_emails_sent())
+    for contact_id in (ok, no_consent, unsubscribed, suppressed):
+        admin.post(f"/v1/flows/{flow['id']}/participants", {"contact_id": contact_id})
+    engine.drain()
+
+    [raw] = _emails_sent()[before:]
+    message = email.message_from_string(raw.raw_data)
+    assert message["To"] == "ok@example.com"
+    assert message["Subject"] == "Welcome <Ada>"
+    assert message["Reply-To"] == "news@example.com"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = message["List-Unsubscribe"].strip("<>")
+    assert tokens.verify("unsubscribe", unsubscribe.rsplit("/", 1)[1])["c"] == ok
+    parts = {part.get_content_type(): part for part in message.walk()}
+    html = parts["text/html"].get_payload(decode=True).decode()
+    assert "Hi &lt;Ada&gt;" in html
+    assert "https://example.com/pricing" not in html
+    tracked = html.split('href="', 1)[1].split('"', 1)[0]
+    assert tokens.verify("click", tracked.rsplit("/", 1)[1])["u"] == "https://example.com/pricing"
+    assert "/o/" in html
+    names = [part.get_filename() for part in message.walk() if part.get_filename()]
+    assert names == ["price-list.pdf"]
+    stats = admin.get(f"/v1/flows/{flow['id']}/stats").json["steps"]["mail"]
+    assert stats["skipped_by_reason"] == {
+        "no_email_consent": 1,
+        "not_subscribed": 1,
+        "suppressed": 1,
+    }
+    activity = admin.get(f"/v1/contacts/{ok}/activity").json["items"]
+    [sent] = [a for a in activity if a["type"] == "message_sent"]
+    assert (sent["channel"], sent["subject"]) == ("email", "Welcome <Ada>")
+    assert sent["provider_message_id"]
     assert_invariant(tenant_id, flow["id"])
