@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from chalicelib.api.auth import ANY_ROLE, CONTENT
 from chalicelib.api.pagination import ListQuery, Page
@@ -198,3 +198,24 @@ for _resource in RESOURCES:
 def contact_activity(call: Call) -> Page[ActivityEntry]:
     q = call.query
     return _service(call).activity(call.params["id"], limit=q.limit, cursor=q.cursor)
+
+
+class Notification(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    at: str
+    text: str
+
+
+@api.operation(
+    "GET",
+    "/v1/associates/{id}/notifications",
+    summary="What the product told an associate (new contacts to own, follow-ups), newest first",
+    tag="associates",
+    access=ANY_ROLE,
+    response=Page[Notification],
+    query=ListQuery,
+)
+def associate_notifications(call: Call) -> Page[Notification]:
+    q = call.query
+    return _service(call).notifications(call.params["id"], limit=q.limit, cursor=q.cursor)

@@ -176,6 +176,13 @@ class CrmService:
         items = [ActivityEntry.model_validate(e) for e in entries]
         return Page[ActivityEntry](items=items, next=encode_cursor(last))
 
+    def notifications(self, associate_id: str, *, limit: int, cursor: str | None) -> Page[Any]:
+        self._require(ASSOCIATE, associate_id)
+        found, last = records.notifications_page(
+            self.tenant_id, associate_id, limit=limit, after=decode_cursor(cursor)
+        )
+        return Page[Any](items=found, next=encode_cursor(last))
+
     def record_activity(self, contact_id: str, entry: dict[str, Any]) -> None:
         activities.append(self.tenant_id, contact_id, entry | {"at": iso(self.clock())})
 

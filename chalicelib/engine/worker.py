@@ -24,6 +24,7 @@ from chalicelib.engine import navigation
 from chalicelib.engine.dispatch import STEP, dispatch, wake_bucket_for
 from chalicelib.engine.facts import Facts
 from chalicelib.engine.messages import handles
+from chalicelib.engine.notifications import send_notification_email
 from chalicelib.engine.outcomes import (
     Outcome,
     PermanentStepError,
@@ -40,7 +41,7 @@ from chalicelib.flows.definition import FlowDefinition
 from chalicelib.flows.lifecycle import FlowStatus
 from chalicelib.steps.base import StepType
 from chalicelib.steps.registry import STEP_TYPES
-from chalicelib.store import activities
+from chalicelib.store import activities, records
 from chalicelib.store import flows as flow_store
 from chalicelib.store import participants as store
 from chalicelib.store.base import ConditionFailedError
@@ -316,6 +317,21 @@ def _commit(before: Participant, after: Participant, move: Move | dict[str, Any]
         writes.append(
             activities.append_write(before.tenant_id, before.contact_id, activity_id, activity)
         )
+    notify = detail.get("notify")
+    notification_id = f"ntf_{before.participant_id}_{before.seq:06d}"
+    if notify:
+        note = {
+            "at": iso(now),
+            "text": notify["text"],
+            "contact_id": before.contact_id,
+            "flow_id": before.flow_id,
+            "step_id": move.entry.get("step_id"),
+        }
+        writes.append(
+            records.notification_write(
+                before.tenant_id, notify["associate_id"], notification_id, note
+            )
+        )
     if detail.get("last_sending"):
         moved = replace(moved, data=moved.data | {"last_sending": detail["last_sending"]})
     try:
@@ -329,4 +345,8 @@ def _commit(before: Participant, after: Participant, move: Move | dict[str, Any]
         log.info("lost the race for participant %s at seq %d", before.participant_id, before.seq)
         return False
     dispatch(moved, now)
+    if notify:
+        # The email to the associate is an outside effect of its own: a control job sends it
+        # at most once (it claims the notification first).
+        send_notification_email(before.tenant_id, notify["associate_id"], notification_id)
     return True

@@ -84,9 +84,14 @@ def run(ctx: RunContext, settings: Settings) -> Outcome:
         "project_id": settings.project_id,
         "associate_id": associate_id,
     }
+    notify = (
+        {"associate_id": associate_id, "text": f"New {settings.type}: {fields['title']}"}
+        if associate_id
+        else None
+    )
     if settings.type == "task":
         due = ctx.now + parse_duration(settings.due_in or DEFAULT_DUE_IN)
-        return create(ctx, "follow_up", fields | {"start": iso(due), "end": None})
+        return create(ctx, "follow_up", fields | {"start": iso(due), "end": None}, notify=notify)
     if not associate_id:
         return skipped("no_assignee")
     meeting = settings.meeting or Meeting()
@@ -97,7 +102,9 @@ def run(ctx: RunContext, settings: Settings) -> Outcome:
     start = first_free(ctx.participant.tenant_id, associate_id, earliest, length, tenant)
     if start is None:
         return skipped("no_free_slot")
-    outcome = create(ctx, "follow_up", fields | {"start": iso(start), "end": iso(start + length)})
+    outcome = create(
+        ctx, "follow_up", fields | {"start": iso(start), "end": iso(start + length)}, notify=notify
+    )
     booking = book(
         ctx.participant.tenant_id, associate_id, start, length, outcome.detail["object_id"]
     )

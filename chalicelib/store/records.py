@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.store.base import ConditionFailedError, Write, dumps, key, loads, transaction
 from chalicelib.store.models import CrmItem
@@ -264,3 +264,84 @@ def is_suppressed(tenant_id: str, email: str) -> bool:
     except DoesNotExist:
         return False
     return True
+
+
+def take_ticket(tenant_id: str, scope: str, holder: str) -> int:
+    """The holder's ticket in a rotation: a number from an atomic counter, taken once per
+    holder (a repeated call returns the same number), so rotation stays strict under retries
+    and concurrency."""
+    counter_pk, holder_pk = key(tenant_id, "counter"), key(tenant_id, "ticket", scope)
+    try:
+        held = CrmItem.get(holder_pk, holder, consistent_read=True)
+        return int(loads(held.data)["n"])
+    except DoesNotExist:
+        pass
+    counter = CrmItem(counter_pk, scope, data="{}")
+    counter.update(actions=[CrmItem.version.add(1)])
+    number = int(counter.version) - 1
+    return int(loads(claim_value(holder_pk, holder, dumps({"n": number})))["n"])
+
+
+def claim_value(pk: str, sk: str, data: str) -> str:
+    """Write ``data`` under (pk, sk) unless something is there; returns what is there."""
+    try:
+        CrmItem(pk, sk, data=data).save(condition=CrmItem.sk.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return str(CrmItem.get(pk, sk, consistent_read=True).data)
+    return data
+
+
+def notification_write(
+    tenant_id: str, associate_id: str, notification_id: str, entry: dict[str, Any]
+) -> Write:
+    """A transaction write of a notification for an associate (id from participant + seq)."""
+    item = CrmItem(
+        key(tenant_id, "notification", associate_id),
+        notification_id,
+        data=dumps(entry | {"id": notification_id}),
+    )
+    return lambda tx: tx.save(item)
+
+
+def notifications_page(
+    tenant_id: str, associate_id: str, *, limit: int, after: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """An associate's notifications, newest first."""
+    pk = key(tenant_id, "notification", associate_id)
+    result = CrmItem.query(
+        pk,
+        limit=limit,
+        scan_index_forward=False,
+        consistent_read=True,
+        last_evaluated_key={"pk": {"S": pk}, "sk": {"S": after}} if after else None,
+    )
+    items = [loads(item.data) for item in result]
+    return items, _last(result.last_evaluated_key)
+
+
+def mark_notification_emailed(tenant_id: str, associate_id: str, notification_id: str) -> bool:
+    """Claim the one email of a notification; False when it was claimed already."""
+    item = CrmItem(key(tenant_id, "notification", associate_id), notification_id)
+    try:
+        # version 1: not emailed yet; the claim makes it 2.
+        item.update(
+            actions=[CrmItem.version.set(2)],
+            condition=CrmItem.sk.exists() & (CrmItem.version == 1),
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def notification(tenant_id: str, associate_id: str, notification_id: str) -> dict[str, Any] | None:
+    try:
+        item = CrmItem.get(
+            key(tenant_id, "notification", associate_id), notification_id, consistent_read=True
+        )
+    except DoesNotExist:
+        return None
+    return loads(item.data)

@@ -404,3 +404,50 @@ def test_send_email_renders_tracks_and_checks_before_sending(
     assert (sent["channel"], sent["subject"]) == ("email", "Welcome <Ada>")
     assert sent["provider_message_id"]
     assert_invariant(tenant_id, flow["id"])
+
+
+def test_distribute_to_owner_rotates_strictly_and_notifies(
+    tenant: tuple[str, Http], engine: Engine
+) -> None:
+    from chalicelib.aws import client
+
+    tenant_id, admin = tenant
+    client("sesv2").create_email_identity(EmailIdentity="example.com")
+    admin.patch("/v1/settings", {"default_sender_address": "flows@example.com"})
+    group = admin.post("/v1/groups", {"name": "Sales"}).json["id"]
+    anna = admin.post("/v1/associates", {"name": "Anna", "email": "anna@example.com"}).json["id"]
+    bo = admin.post("/v1/associates", {"name": "Bo", "group_ids": [group]}).json["id"]
+    admin.post("/v1/associates", {"name": "Idle", "group_ids": [group], "active": False})
+    owned = admin.post("/v1/contacts", {"email": "owned@example.com", "owner_id": bo}).json["id"]
+    contacts = [
+        admin.post("/v1/contacts", {"email": f"d{n}@example.com"}).json["id"] for n in range(7)
+    ]
+    flow = admin.post(
+        "/v1/flows",
+        {
+            "name": "Distribute",
+            "steps": [
+                {
+                    "id": "d",
+                    "type": "distribute_to_owner",
+                    "settings": {"associate_ids": [anna], "group_id": group},
+                }
+            ],
+        },
+    ).json
+    assert admin.post(f"/v1/flows/{flow['id']}/start").status == 200
+    emails = len(_emails_sent())
+    for contact in [*contacts, owned]:
+        admin.post(f"/v1/flows/{flow['id']}/participants", {"contact_id": contact})
+        engine.drain()
+
+    owners = [admin.get(f"/v1/contacts/{c}").json["owner_id"] for c in contacts]
+    assert owners == [anna, bo, anna, bo, anna, bo, anna]
+    assert admin.get(f"/v1/contacts/{owned}").json["owner_id"] == bo  # only_if_unassigned
+    notes = admin.get(f"/v1/associates/{anna}/notifications").json["items"]
+    assert len(notes) == 4
+    assert {n["contact_id"] for n in notes} == {contacts[i] for i in (0, 2, 4, 6)}
+    mails = _emails_sent()[emails:]
+    assert len(mails) == 4  # Anna has an address; Bo has none
+    assert all("anna@example.com" in m.raw_data for m in mails)
+    assert_invariant(tenant_id, flow["id"])
