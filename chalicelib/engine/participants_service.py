@@ -201,17 +201,17 @@ class ParticipantService:
         steps = {}
         for step in walk(definition.steps):
             figures = store.step_figures(self.tenant_id, flow_id, step.id or "")
-            reasons = figures["reasons"]
+            outcomes = figures["reasons"]
             steps[step.id or ""] = StepStats(
                 entered=figures["entered"],
                 on_step=on_step.get(step.id or "", 0),
                 skipped=figures["outcomes"].get("skipped", 0),
                 skipped_by_reason={
                     k.removeprefix("skipped:"): n
-                    for k, n in reasons.items()
+                    for k, n in outcomes.items()
                     if k.startswith("skipped:")
                 },
-                failed=reasons.get("dropped_out:step_failed", 0),
+                failed=outcomes.get("dropped_out:step_failed", 0),
             )
         return FlowStatsOut(
             enrolled=enrolled,

@@ -97,7 +97,8 @@ def _run(p: Participant, flow: FlowRecord, definition: FlowDefinition, receive_c
     now = runtime.clock()
     facts = Facts(p.tenant_id, p.contact_id)
     met = bool(p.data.get("success_met")) or success_met(definition.success, facts, p.data)
-    if met and not p.data.get("success_met"):
+    newly_met = met and not p.data.get("success_met")
+    if newly_met:
         p = replace(p, data=p.data | {"success_met": True, "succeeded_at": iso(now)})
     if met and definition.success.jump_to_finish:
         _finish(p, flow, Move({"event": "success", "jump_to_finish": True}))
@@ -139,7 +140,7 @@ def _run(p: Participant, flow: FlowRecord, definition: FlowDefinition, receive_c
     elif outcome.kind == "dropped_out":
         _commit(p, _dropped(p, outcome.reason or "dropped_out"), move)
     else:
-        _wait(p, place.step.id or "", outcome.until, move, now)
+        _wait(p, place.step.id or "", outcome.until, move, now, news=newly_met)
 
 
 @dataclass(frozen=True)
@@ -216,11 +217,22 @@ def _thaw(frozen: dict[str, Any]) -> Outcome:
     return Outcome(frozen["kind"], reason=frozen.get("reason"), detail=frozen.get("detail") or {})
 
 
-def _wait(p: Participant, step_id: str, until: datetime | None, move: Move, now: datetime) -> None:
+def _wait(
+    p: Participant,
+    step_id: str,
+    until: datetime | None,
+    move: Move,
+    now: datetime,
+    *,
+    news: bool = False,
+) -> None:
+    """Wait on the step. Already waiting for exactly this: nothing to do, unless there is
+    ``news`` to save (success met) or the participant is still marked parked from a pause
+    (a parked participant gets no message, so its wake would pass it by)."""
     wait = p.data.get("wait") or {}
     same = wait.get("step_id") == step_id and wait.get("until") == (until and iso(until))
-    if same:
-        return  # already waiting for exactly this: its timer (or the action) is live
+    if same and not news and not p.data.get("parked"):
+        return  # its timer (or the action) is live
     since = wait.get("since") if wait.get("step_id") == step_id else iso_ms(now)
     long_wait = until is not None and (until - now).total_seconds() > runtime.delay_limit_s
     waiting = replace(
