@@ -24,3 +24,7 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+
+from tests import moto_speedups
+
+moto_speedups.install()

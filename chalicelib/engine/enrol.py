@@ -43,7 +43,7 @@ def propose(
     """Propose a contact to a flow; the new participant, or EnrolmentRefusedError."""
     from chalicelib.engine.worker import definition_of
 
-    flow = flow_store.get(tenant_id, flow_id)
+    flow = flow_store.state(tenant_id, flow_id)
     if flow is None or FlowStatus(flow.status) not in LIVE:
         raise EnrolmentRefusedError("flow_not_running", "The flow is not running or paused.")
     if depth > MAX_CHAIN_DEPTH:

@@ -77,7 +77,7 @@ def run_step(message: dict[str, Any], *, receive_count: int = 1) -> None:
         if p.seq == message["seq"] + 1 and receive_count > 1:
             dispatch(p)
         return
-    flow = flow_store.get(tenant_id, flow_id)
+    flow = flow_store.state(tenant_id, flow_id)
     if flow is None or p.generation < flow.generation or flow.status == FlowStatus.NOT_RUNNING:
         _commit(p, replace(p, status="cancelled"), {"event": "cancelled"})
         return

@@ -8,6 +8,7 @@ meaningless and are a 400; anything merely missing or dangling is a *problem*
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from zoneinfo import available_timezones
 
@@ -19,6 +20,7 @@ from chalicelib.ids import new_id
 from chalicelib.steps.base import StepSettings, StepType
 from chalicelib.steps.registry import STEP_TYPES
 from chalicelib.steps.split import Condition
+from chalicelib.store.flows import MAX_TRIGGER_KEYS
 from chalicelib.tenants.models import HHMM, WORKDAYS, Weekday
 
 STEP_ID = r"^[A-Za-z0-9_-]{1,64}$"
@@ -192,7 +194,8 @@ class FlowDefinition(ApiModel):
     name: str = Field(..., min_length=1, max_length=200)
     description: str = Field("", max_length=10_000)
     timezone: str | None = Field(None, description="IANA name; needed by a send window")
-    triggers: list[Trigger] = Field(default_factory=list)
+    # Each trigger is a trigger index entry, rewritten in the lifecycle's one transaction.
+    triggers: list[Trigger] = Field(default_factory=list, max_length=MAX_TRIGGER_KEYS)
     filter: list[Rule] = Field(default_factory=list)
     exclusion_selection_ids: list[str] = Field(default_factory=list)
     start_only_once: bool = False
@@ -214,7 +217,7 @@ class FlowDefinition(ApiModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
-        if value is not None and value not in available_timezones():
+        if value is not None and value not in _time_zones():
             raise ValueError(f"unknown time zone {value!r}")
         return value
 
@@ -242,6 +245,12 @@ class FlowDefinition(ApiModel):
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    """The IANA names this system knows; listing them walks the zone files (~40 ms), so once."""
+    return frozenset(available_timezones())
 
 
 def walk(steps: list[Step]) -> Iterator[Step]:

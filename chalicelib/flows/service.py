@@ -29,6 +29,7 @@ from chalicelib.store.base import ConditionFailedError
 from chalicelib.store.flows import FlowRecord
 
 SMS_STEPS = ("send_sms", "notify_sms")
+MAX_VERSION_DIGITS = 18
 
 
 class FlowService:
@@ -61,11 +62,10 @@ class FlowService:
     def versions(self, flow_id: str, *, limit: int, cursor: str | None) -> Page[FlowVersionInfo]:
         self._require(flow_id)
         raw = decode_cursor(cursor)
-        if raw is not None and not raw.isdigit():
+        after = _version_number(raw) if raw is not None else None
+        if raw is not None and after is None:
             raise invalid("cursor", "not a cursor this service issued")
-        found, last = store.versions_page(
-            self.tenant_id, flow_id, limit=limit, after=int(raw) if raw else None
-        )
+        found, last = store.versions_page(self.tenant_id, flow_id, limit=limit, after=after)
         items = [
             FlowVersionInfo(version=v.version, saved_at=v.saved_at, name=v.definition["name"])
             for v in found
@@ -76,9 +76,8 @@ class FlowService:
 
     def version(self, flow_id: str, number: str) -> FlowVersionOut:
         self._require(flow_id)
-        found = (
-            store.get_version(self.tenant_id, flow_id, int(number)) if number.isdigit() else None
-        )
+        wanted = _version_number(number)
+        found = store.get_version(self.tenant_id, flow_id, wanted) if wanted is not None else None
         if found is None:
             raise NotFoundError(f"Flow {flow_id} has no version {number}.")
         return FlowVersionOut(
@@ -368,6 +367,14 @@ def _order_among_common(
     old_order = [s for s in old if s in common]
     new_order = [s for s in new if s in common]
     return old_order.index(step_id) != new_order.index(step_id)
+
+
+def _version_number(text: str) -> int | None:
+    """A version number as a path or cursor writes it: ASCII digits only (``str.isdigit`` also
+    takes "²", which ``int`` refuses) and short enough to be a DynamoDB number."""
+    if text.isascii() and text.isdigit() and len(text) <= MAX_VERSION_DIGITS:
+        return int(text)
+    return None
 
 
 def _raced() -> ConflictError:

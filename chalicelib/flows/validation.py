@@ -25,6 +25,8 @@ from chalicelib.steps.registry import STEP_TYPES
 from chalicelib.store import flows as flow_store
 from chalicelib.store import records
 
+MAX_S3_KEY_BYTES = 1024
+
 
 class FlowProblem(BaseModel):
     step_id: str | None
@@ -35,6 +37,8 @@ class FlowProblem(BaseModel):
 
 def s3_object_size(key: str) -> int | None:
     """The size of an attachment in the product's bucket, or None when it is not there."""
+    if not 1 <= len(key.encode()) <= MAX_S3_KEY_BYTES:
+        return None  # no object can have this key, and S3 (botocore, for "") refuses the call
     try:
         head = client("s3").head_object(Bucket=get_settings().attachments_bucket, Key=key)
     except ClientError as error:

@@ -75,6 +75,27 @@ def get(tenant_id: str, flow_id: str) -> FlowRecord | None:
         return None
 
 
+def state(tenant_id: str, flow_id: str) -> FlowRecord | None:
+    """The flow's status, version and generation only (``data`` empty): what the worker reads
+    on every step, without the definition (which it caches per version)."""
+    try:
+        item = FlowItem.get(
+            tenant_id,
+            flow_id,
+            consistent_read=True,
+            attributes_to_get=["tenant_id", "flow_id", "status", "version", "generation"],
+        )
+    except DoesNotExist:
+        return None
+    return FlowRecord(
+        flow_id=item.flow_id,
+        status=item.status,
+        version=int(item.version),
+        generation=int(item.generation),
+        data={},
+    )
+
+
 def exists(tenant_id: str, flow_id: str) -> bool:
     return get(tenant_id, flow_id) is not None
 

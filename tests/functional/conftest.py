@@ -13,8 +13,10 @@ from moto import mock_aws
 OPERATOR_KEY = "operator-test-key"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def aws() -> Iterator[None]:
+    """A fresh in-process AWS per test module: moto's tables stay small, so its queries (which
+    go over whole tables) stay fast."""
     with mock_aws():
         from chalicelib.store.resources import create_resources
 
@@ -79,7 +81,7 @@ class Http:
         return self.request("DELETE", path, **kw)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chalice_client(aws: None) -> Iterator[Any]:
     from chalice.test import Client
 
