@@ -17,6 +17,8 @@ from chalicelib.api.problems import invalid
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+# Keys are at most 1 KB (DynamoDB's sort key limit), so their cursors are shorter than this.
+MAX_CURSOR = 1500
 
 T = TypeVar("T")
 
@@ -46,11 +48,13 @@ def decode_cursor(cursor: str | None) -> str | None:
     """The last key a cursor carries; a cursor this service did not make is a 400."""
     if not cursor:
         return None
+    if len(cursor) > MAX_CURSOR:
+        raise invalid("cursor", "not a cursor this service issued")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value = json.loads(raw)["k"]
     except (binascii.Error, ValueError, KeyError, TypeError, RecursionError) as error:
         raise invalid("cursor", "not a cursor this service issued") from error
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value or len(value.encode()) > 1024:
         raise invalid("cursor", "not a cursor this service issued")
     return value

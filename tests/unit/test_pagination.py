@@ -29,7 +29,7 @@ def _unb64(cursor: str) -> bytes:
     return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
 
 
-@given(st.text())
+@given(st.text(min_size=1, max_size=300))
 def test_cursor_round_trips_any_key(key: str) -> None:
     cursor = encode_cursor(key)
 
@@ -150,3 +150,16 @@ def test_page_next_defaults_to_none() -> None:
     page = Page[int](items=[1, 2])
 
     assert page.model_dump() == {"items": [1, 2], "next": None}
+
+
+def test_oversized_or_empty_cursor_keys_are_refused() -> None:
+    import pytest
+
+    from chalicelib.api.pagination import decode_cursor, encode_cursor
+    from chalicelib.api.problems import BadRequestError
+
+    for key in ("", "k" * 1025):
+        with pytest.raises(BadRequestError):
+            decode_cursor(encode_cursor(key) or "x")
+    with pytest.raises(BadRequestError):
+        decode_cursor("A" * 2000)
