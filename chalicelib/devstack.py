@@ -112,12 +112,16 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib.engine.local_runtime import fire_due_schedules, pump_once
     from chalicelib.store.resources import create_resources
     from chalicelib.tenants.models import TenantCreate
+    from chalicelib.tenants.sender_domains import SenderDomainCreate
+    from chalicelib.tenants.sender_domains import add as add_sender_domain
     from chalicelib.tenants.service import create_tenant
 
     create_resources()
     dev = create_tenant(
         TenantCreate(name="Dev tenant"), api_key=os.environ.get("FLOWS_DEV_API_KEY") or None
     )
+    # So a newcomer's first email flow works: moto verifies an identity at once.
+    add_sender_domain(dev.tenant_id, SenderDomainCreate(domain="example.com"))
     if args.seed_demo:
         _seed_demo(dev.tenant_id)
 

@@ -24,6 +24,7 @@ from chalicelib.steps.base import Issue
 from chalicelib.steps.registry import STEP_TYPES
 from chalicelib.store import flows as flow_store
 from chalicelib.store import records
+from chalicelib.tenants import sender_domains
 
 MAX_S3_KEY_BYTES = 1024
 
@@ -121,8 +122,25 @@ def _flow_issues(ctx: TenantContext) -> Iterator[Issue]:
         yield from _target(ctx, criterion, path)
     if flow.success.jump_to_finish and not flow.success.criteria:
         yield Issue("success.jump_to_finish", "jump to finish without success criteria", "warning")
+    if any(STEP_TYPES[s.type].sends_email for s in walk(flow.steps)):
+        yield from _sender_domain(ctx)
     yield from ctx.ref("flow", flow.finish.on_success_flow_id, "finish.on_success_flow_id")
     yield from ctx.ref("flow", flow.finish.otherwise_flow_id, "finish.otherwise_flow_id")
+
+
+def _sender_domain(ctx: TenantContext) -> Iterator[Issue]:
+    """Email steps send from the flow's sender: its domain must be a verified sender domain."""
+    sender = ctx.flow.email_settings.from_
+    if sender is None:
+        return
+    for field in ("address", "fallback_address"):
+        address = getattr(sender, field)
+        if address and "@" in address and not sender_domains.verified(ctx.tenant_id, address):
+            domain = address.rsplit("@", 1)[1]
+            yield Issue(
+                f"email_settings.from.{field}",
+                f"the sender domain {domain} is not verified: add it at /v1/sender-domains",
+            )
 
 
 def _target(ctx: TenantContext, item: Any, path: str) -> Iterator[Issue]:

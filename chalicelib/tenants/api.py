@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.auth import ADMIN_ONLY, ANY_ROLE, OPERATOR_ONLY
+from chalicelib.api.auth import ADMIN_ONLY, ANY_ROLE, FLOW_WRITE, OPERATOR_ONLY
 from chalicelib.api.models import partial
 from chalicelib.api.pagination import Page
 from chalicelib.api.registry import api
 from chalicelib.api.routing import Call
-from chalicelib.tenants import service
+from chalicelib.tenants import sender_domains, service
 from chalicelib.tenants.models import (
     KeyCreate,
     KeyCreated,
@@ -18,6 +18,7 @@ from chalicelib.tenants.models import (
     TenantCreated,
     TenantSettings,
 )
+from chalicelib.tenants.sender_domains import SenderDomain, SenderDomainCreate
 
 SettingsPatch = partial(TenantSettings, "TenantSettingsPatch")
 
@@ -98,3 +99,30 @@ def get_settings(call: Call) -> TenantSettings:
 )
 def patch_settings(call: Call) -> Any:
     return service.patch_settings(call.tenant_id, call.json)
+
+
+@api.operation(
+    "POST",
+    "/v1/sender-domains",
+    summary="Add a domain to send email from; answers the DKIM records to publish",
+    tag="settings",
+    access=FLOW_WRITE,
+    body=SenderDomainCreate,
+    response=SenderDomain,
+    status=201,
+    errors=(409,),
+)
+def add_sender_domain(call: Call) -> SenderDomain:
+    return sender_domains.add(call.tenant_id, call.body)
+
+
+@api.operation(
+    "GET",
+    "/v1/sender-domains",
+    summary="The tenant's sender domains and their verification status",
+    tag="settings",
+    access=ANY_ROLE,
+    response=Page[SenderDomain],
+)
+def list_sender_domains(call: Call) -> Page[SenderDomain]:
+    return sender_domains.list_domains(call.tenant_id)

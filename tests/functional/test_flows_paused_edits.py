@@ -4,6 +4,7 @@ every other edit is allowed; a duplicated email step gets its own copy of the ma
 from __future__ import annotations
 
 import copy
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -360,12 +361,14 @@ def with_email(tenant: Tenant) -> tuple[Paused, str]:
     mailing = tenant.http.post("/v1/mailings", MAILING)
     assert mailing.status == 201, mailing.body
     email = {"id": "mail", "type": "send_email", "settings": {"mailing_id": mailing.json["id"]}}
+    domain = f"t{uuid.uuid4().hex[:10]}.example.com"  # a domain belongs to one tenant
+    assert tenant.http.post("/v1/sender-domains", {"domain": domain}).status == 201
     reply = tenant.http.post(
         "/v1/flows",
         {
             "name": "Mailer",
             "email_settings": {
-                "from": {"type": "specified", "address": "news@example.com"},
+                "from": {"type": "specified", "address": f"news@{domain}"},
                 "reply_to": {"type": "from"},
             },
             "steps": [email, wait("wait")],

@@ -43,13 +43,15 @@ def test_worker_deletes_processed_messages_and_keeps_the_failed_one(aws: None) -
         messages.send("control", {"type": "test.record", "value": value})
     messages.send("control", {"type": "test.record", "value": "x", "fail": True})
 
-    assert drain("control", _worker) == 3
+    assert drain("control", _worker) == 3 + 4  # the failing one is received 5 times in all
 
     assert sorted(seen) == ["a", "b"]
-    # The failed message is not deleted: it becomes visible again and, after
-    # maxReceiveCount receives, SQS moves it to the DLQ.
-    assert _visible("control") == 1
-    client("sqs").purge_queue(QueueUrl=queue_url("control"))
+    # The failed message is not deleted: locally it comes back at once, and after
+    # maxReceiveCount receives SQS moves it to the DLQ.
+    assert _visible("control") == 0
+    dlq = client("sqs").get_queue_url(QueueName=get_settings().dlq_name("control"))["QueueUrl"]
+    [dead] = client("sqs").receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
+    assert json.loads(dead["Body"])["value"] == "x"
 
 
 def test_due_schedules_fire_once_into_their_queue_and_are_deleted(aws: None) -> None:

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from chalicelib.aws import client
 from chalicelib.clock import iso_ms
 from chalicelib.engine import worker
 from chalicelib.engine.runtime import runtime
@@ -60,8 +59,8 @@ def _sent_counts() -> tuple[int, int]:
 def test_mixed_flow_for_500_participants(chalice_client: Any, engine: Engine) -> None:
     created = Http(chalice_client, OPERATOR_KEY).post("/v1/admin/tenants", {"name": "t"}).json
     tenant_id, admin = created["tenant_id"], Http(chalice_client, created["api_key"])
-    client("sesv2").create_email_identity(EmailIdentity="example.com")
-    admin.patch("/v1/settings", {"default_sender_address": "flows@example.com"})
+    assert admin.post("/v1/sender-domains", {"domain": "mixed.example.com"}).status == 201
+    admin.patch("/v1/settings", {"default_sender_address": "flows@mixed.example.com"})
     owners = [
         admin.post("/v1/associates", {"name": f"A{n}", "mobile_phone": f"+479123450{n}"}).json["id"]
         for n in range(3)
@@ -145,7 +144,7 @@ def test_mixed_flow_for_500_participants(chalice_client: Any, engine: Engine) ->
             "name": "Mixed",
             "sms_sender": "Flows",
             "email_settings": {
-                "from": {"type": "specified", "address": "news@example.com"},
+                "from": {"type": "specified", "address": "news@mixed.example.com"},
                 "reply_to": {"type": "from"},
             },
             "steps": steps,
