@@ -11,6 +11,8 @@ from chalicelib.engine.activities import create, tag_values
 from chalicelib.engine.outcomes import Outcome, RunContext
 from chalicelib.messaging.merge_tags import render
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, StepType, missing
+from chalicelib.store import records
+from chalicelib.tenants.service import get_settings_of
 
 OWNER_RULES = ("auto", "unassigned")
 
@@ -39,11 +41,12 @@ def check(ctx: CheckContext, settings: Settings, step: Any) -> Iterator[Issue]:
 
 
 def run(ctx: RunContext, settings: Settings) -> Outcome:
-    """Open the request. Owner ``auto`` follows the contact's service owner, then its owner
-    (categories have no assignment rules of their own yet); ``unassigned`` leaves it open."""
+    """Open the request. Owner ``auto``: the category's assignment rule (round robin over the
+    associates the tenant's ``request_categories`` lists for it), else the contact's service
+    owner; ``unassigned`` leaves it open."""
     contact = ctx.facts.contact or {}
     if settings.owner == "auto":
-        owner = contact.get("service_owner_id") or contact.get("owner_id")
+        owner = _by_category(ctx, settings.category) or contact.get("service_owner_id")
     elif settings.owner == "unassigned":
         owner = None
     else:
@@ -59,6 +62,15 @@ def run(ctx: RunContext, settings: Settings) -> Outcome:
         "message": render(settings.message, tags),
     }
     return create(ctx, "request", fields)
+
+
+def _by_category(ctx: RunContext, category: str | None) -> str | None:
+    p = ctx.participant
+    members = get_settings_of(p.tenant_id).request_categories.get(category or "", [])
+    if not members:
+        return None
+    ticket = records.take_ticket(p.tenant_id, f"category#{category}", f"{p.participant_id}#{p.seq}")
+    return members[ticket % len(members)]
 
 
 STEP = StepType("create_request", Settings, check, run=run)

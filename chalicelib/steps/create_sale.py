@@ -14,6 +14,7 @@ from chalicelib.engine.outcomes import Outcome, RunContext
 from chalicelib.messaging.merge_tags import render
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, StepType, missing
 from chalicelib.steps.durations import Duration, parse_duration
+from chalicelib.tenants.service import get_settings_of
 
 OWNER_RULES = ("our_contact", "our_service_contact")
 
@@ -48,13 +49,15 @@ def check(ctx: CheckContext, settings: Settings, step: Any) -> Iterator[Issue]:
 
 
 def run(ctx: RunContext, settings: Settings) -> Outcome:
-    """Open the sale for the contact, owned as ``owner`` says, dated ``date.after`` on."""
+    """Open the sale for the contact, owned as ``owner`` says, dated ``date.after`` on; with
+    no stage, the one the tenant's ``sale_stages`` gives its type."""
     tags = tag_values(ctx)
     after = parse_duration(settings.date.after) if settings.date.after else None
     fields = {
         "title": render(settings.title or "", tags) or "Sale",
         "type": settings.type,
-        "stage": settings.stage,
+        "stage": settings.stage
+        or get_settings_of(ctx.participant.tenant_id).sale_stages.get(settings.type or ""),
         "status": "open",
         "amount": settings.amount,
         "owner_id": owner_of(ctx, settings.owner),

@@ -43,6 +43,13 @@ class TenantSettings(ApiModel):
         None,
         description="ISO 3166 region for phone numbers written without +country code",
     )
+    request_categories: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="request category -> the associates its requests rotate over (owner auto)",
+    )
+    sale_stages: dict[str, str] = Field(
+        default_factory=dict, description="sale type -> the stage a new sale of it starts in"
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -461,3 +461,35 @@ def test_distribute_to_owner_rotates_strictly_and_notifies(
     assert len(mails) == 4  # Anna has an address; Bo has none
     assert all("anna@example.com" in m.raw_data for m in mails)
     assert_invariant(tenant_id, flow["id"])
+
+
+def test_request_owner_auto_rotates_over_the_category_and_sale_type_gives_the_stage(
+    tenant: tuple[str, Http], engine: Engine
+) -> None:
+    tenant_id, admin = tenant
+    first = admin.post("/v1/associates", {"name": "First"}).json["id"]
+    second = admin.post("/v1/associates", {"name": "Second"}).json["id"]
+    settings = {
+        "request_categories": {"Support": [first, second]},
+        "sale_stages": {"Upsell": "Qualify"},
+    }
+    assert admin.patch("/v1/settings", settings).status == 200
+    steps = [
+        {"id": "r", "type": "create_request", "settings": {"title": "Help", "category": "Support"}},
+        {"id": "s", "type": "create_sale", "settings": {"title": "More", "type": "Upsell"}},
+    ]
+    contacts = [
+        admin.post("/v1/contacts", {"email": f"r{n}@example.com"}).json["id"] for n in range(3)
+    ]
+    flow = run_flow(admin, engine, steps, contacts[0])
+    for contact in contacts[1:]:
+        admin.post(f"/v1/flows/{flow['id']}/participants", {"contact_id": contact})
+        engine.drain()
+
+    owners = [
+        admin.get(f"/v1/requests?contact_id={c}").json["items"][0]["owner_id"] for c in contacts
+    ]
+    assert owners == [first, second, first]
+    [sale] = admin.get(f"/v1/sales?contact_id={contacts[0]}").json["items"]
+    assert sale["stage"] == "Qualify"
+    assert_invariant(tenant_id, flow["id"])
