@@ -6,19 +6,10 @@ from typing import Any
 
 import pytest
 
-from tests.functional.conftest import OPERATOR_KEY, Http, Reply, key_with_role
+from tests.functional.conftest import OPERATOR_KEY, Http, key_with_role
+from tests.functional.helpers import assert_problem
 
-PROBLEM = "application/problem+json"
 SCRIPT = {"name": "enrich", "function_arn": "arn:aws:lambda:eu-west-1:123456789012:function:enrich"}
-
-
-def assert_problem(reply: Reply, status: int) -> dict[str, Any]:
-    assert reply.status == status, reply.body
-    assert reply.content_type == PROBLEM
-    body: dict[str, Any] = reply.json
-    assert body["status"] == status
-    assert body["title"]
-    return body
 
 
 ROUTES = [

@@ -8,29 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.functional.conftest import Http, Reply
+from tests.functional.conftest import Http
+from tests.functional.helpers import assert_problem, create, error_paths
 
-PROBLEM = "application/problem+json"
 ARN = "arn:aws:lambda:eu-west-1:123456789012:function:enrich"
-
-
-def assert_problem(reply: Reply, status: int) -> dict[str, Any]:
-    assert reply.status == status, reply.body
-    assert reply.content_type == PROBLEM
-    body: dict[str, Any] = reply.json
-    assert body["status"] == status
-    return body
-
-
-def error_paths(reply: Reply) -> list[str]:
-    return [e["path"] for e in assert_problem(reply, 400)["errors"]]
-
-
-def create(http: Http, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    reply = http.post(path, body)
-    assert reply.status == 201, reply.body
-    created: dict[str, Any] = reply.json
-    return created
 
 
 def next_second() -> None:

@@ -6,22 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.functional.conftest import Http, Reply, key_with_role, new_tenant
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(reply: Reply, status: int) -> dict[str, Any]:
-    assert reply.status == status, reply.body
-    assert reply.content_type == PROBLEM
-    body: dict[str, Any] = reply.json
-    assert body["status"] == status
-    return body
-
-
-def error_paths(reply: Reply) -> list[str]:
-    return [e["path"] for e in assert_problem(reply, 400)["errors"]]
-
+from tests.functional.conftest import Http, key_with_role, new_tenant
+from tests.functional.helpers import assert_problem, error_paths
 
 # -- keys ------------------------------------------------------------------------------------
 
@@ -121,6 +107,8 @@ DEFAULTS = {
         "end": "17:00",
     },
     "default_phone_region": None,
+    "request_categories": {},
+    "sale_stages": {},
 }
 
 
