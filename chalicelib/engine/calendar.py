@@ -21,6 +21,17 @@ SEARCH_DAYS = 90
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def add_working_days(moment: datetime, days: int, timezone: str | None) -> datetime:
+    """``days`` working days (Mon-Fri in ``timezone``) after ``moment``, same time of day."""
+    local = moment.astimezone(ZoneInfo(timezone) if timezone else UTC)
+    left = days
+    while left:
+        local += timedelta(days=1)
+        if local.weekday() < 5:
+            left -= 1
+    return local.astimezone(UTC)
+
+
 def _blocks(start: datetime, length: timedelta) -> list[datetime]:
     count = max(1, -(-int(length.total_seconds()) // int(BLOCK.total_seconds())))
     return [start + BLOCK * i for i in range(count)]

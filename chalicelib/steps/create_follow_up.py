@@ -11,7 +11,7 @@ from pydantic import Field
 from chalicelib.api.models import ApiModel
 from chalicelib.clock import iso
 from chalicelib.engine.activities import create, owner_of, tag_values
-from chalicelib.engine.calendar import book, first_free
+from chalicelib.engine.calendar import add_working_days, book, first_free
 from chalicelib.engine.outcomes import Outcome, RunContext, skipped
 from chalicelib.messaging.merge_tags import render
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, StepType, missing
@@ -27,6 +27,9 @@ class Meeting(ApiModel):
     first_available: bool = Field(True, description="the assignee's earliest free slot from now")
     first_available_after: Duration | None = Field(
         None, description="the earliest free slot once this much time has passed"
+    )
+    first_available_after_working_days: int | None = Field(
+        None, ge=1, le=60, description="or: once this many working days have passed"
     )
 
 
@@ -56,7 +59,11 @@ def check(ctx: CheckContext, settings: Settings, step: Any) -> Iterator[Issue]:
             "settings.meeting", "no meeting settings: 30 minutes, first free slot", "warning"
         )
     meeting = settings.meeting
-    if meeting and not (meeting.first_available or meeting.first_available_after):
+    if meeting and not (
+        meeting.first_available
+        or meeting.first_available_after
+        or meeting.first_available_after_working_days
+    ):
         yield Issue("settings.meeting", "no start given: the first free slot is used", "warning")
     if isinstance(settings.assign_to, AssignToAssociate):
         if not settings.assign_to.associate_id:
@@ -99,6 +106,10 @@ def run(ctx: RunContext, settings: Settings) -> Outcome:
     after = parse_duration(meeting.first_available_after) if meeting.first_available_after else None
     earliest = ctx.now + after if after else ctx.now
     tenant = get_settings_of(ctx.participant.tenant_id)
+    if meeting.first_available_after_working_days:
+        earliest = add_working_days(
+            earliest, meeting.first_available_after_working_days, tenant.timezone
+        )
     start = first_free(ctx.participant.tenant_id, associate_id, earliest, length, tenant)
     if start is None:
         return skipped("no_free_slot")

@@ -43,10 +43,14 @@ def check(ctx: CheckContext, settings: Settings, step: Any) -> Iterator[Issue]:
 def run(ctx: RunContext, settings: Settings) -> Outcome:
     """Open the request. Owner ``auto``: the category's assignment rule (round robin over the
     associates the tenant's ``request_categories`` lists for it), else the contact's service
-    owner; ``unassigned`` leaves it open."""
+    owner, else its owner; ``unassigned`` leaves it open."""
     contact = ctx.facts.contact or {}
     if settings.owner == "auto":
-        owner = _by_category(ctx, settings.category) or contact.get("service_owner_id")
+        owner = (
+            _by_category(ctx, settings.category)
+            or contact.get("service_owner_id")
+            or contact.get("owner_id")
+        )
     elif settings.owner == "unassigned":
         owner = None
     else:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, Field
 
+from chalicelib.engine.calendar import add_working_days
 from chalicelib.engine.outcomes import Outcome, RunContext, done, wait_until
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, StepType, missing
 from chalicelib.steps.durations import Duration, parse_duration
@@ -46,14 +46,7 @@ def due_at(settings: Settings, now: datetime, timezone: str | None) -> datetime:
     if settings.until is not None:
         return settings.until
     if settings.working_days is not None:
-        zone = ZoneInfo(timezone) if timezone else UTC
-        local = now.astimezone(zone)
-        left = settings.working_days
-        while left:
-            local += timedelta(days=1)
-            if local.weekday() < 5:
-                left -= 1
-        return local.astimezone(UTC)
+        return add_working_days(now, settings.working_days, timezone)
     return now
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -492,4 +493,102 @@ def test_request_owner_auto_rotates_over_the_category_and_sale_type_gives_the_st
     assert owners == [first, second, first]
     [sale] = admin.get(f"/v1/sales?contact_id={contacts[0]}").json["items"]
     assert sale["stage"] == "Qualify"
+    assert_invariant(tenant_id, flow["id"])
+
+
+def test_concurrent_workers_never_book_overlapping_meetings(
+    tenant: tuple[str, Http], engine: Engine
+) -> None:
+    """Two workers book a meeting for the same associate at the same moment: both read the same
+    free slot, one transaction wins, the other step runs again and takes the next slot."""
+    import threading
+
+    from chalicelib.aws import client, queue_url
+    from chalicelib.engine import worker
+
+    tenant_id, admin = tenant
+    owner = admin.post("/v1/associates", {"name": "Olga"}).json["id"]
+    contacts = [
+        admin.post("/v1/contacts", {"email": f"m{n}@example.com", "owner_id": owner}).json["id"]
+        for n in range(2)
+    ]
+    flow = admin.post(
+        "/v1/flows",
+        {
+            "name": "Meet",
+            "steps": [
+                {
+                    "id": "meet",
+                    "type": "create_follow_up",
+                    "settings": {"title": "Meet", "type": "meeting"},
+                }
+            ],
+        },
+    ).json
+    assert admin.post(f"/v1/flows/{flow['id']}/start").status == 200
+    for contact in contacts:
+        admin.post(f"/v1/flows/{flow['id']}/participants", {"contact_id": contact})
+    sqs = client("sqs")
+    received = sqs.receive_message(QueueUrl=queue_url("steps"), MaxNumberOfMessages=10)["Messages"]
+    assert len(received) == 2
+    both_read = threading.Barrier(2)
+    from chalicelib.steps import create_follow_up
+
+    real_first_free = create_follow_up.first_free
+
+    def first_free_then_wait(*args: Any, **kwargs: Any) -> Any:
+        slot = real_first_free(*args, **kwargs)
+        both_read.wait(timeout=10)  # both workers have chosen before either commits
+        return slot
+
+    create_follow_up.first_free = first_free_then_wait  # type: ignore[assignment]
+    errors: list[BaseException] = []
+
+    def work(message: dict[str, Any]) -> None:
+        try:
+            worker.run_step(json.loads(message["Body"]), receive_count=1)
+        except BaseException as error:  # the loser's retryable error
+            errors.append(error)
+
+    try:
+        threads = [threading.Thread(target=work, args=(m,)) for m in received]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        create_follow_up.first_free = real_first_free  # type: ignore[assignment]
+    assert len(errors) == 1  # exactly one lost the race, and its message comes back
+    for message in received:
+        sqs.change_message_visibility(
+            QueueUrl=queue_url("steps"), ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+    engine.drain()
+
+    meetings = [admin.get(f"/v1/follow-ups?contact_id={c}").json["items"][0] for c in contacts]
+    assert sorted((m["start"], m["end"]) for m in meetings) == [
+        ("2026-11-23T10:00:00Z", "2026-11-23T10:30:00Z"),
+        ("2026-11-23T10:30:00Z", "2026-11-23T11:00:00Z"),
+    ]
+    assert_invariant(tenant_id, flow["id"])
+
+
+def test_a_meeting_after_working_days_skips_the_weekend(
+    tenant: tuple[str, Http], engine: Engine
+) -> None:
+    tenant_id, admin = tenant
+    owner = admin.post("/v1/associates", {"name": "Olga"}).json["id"]
+    contact = admin.post("/v1/contacts", {"email": "w@example.com", "owner_id": owner}).json["id"]
+    engine.clock.advance(days=4)  # Friday 10:00
+    meeting = {"duration": "PT1H", "first_available_after_working_days": 2}
+    steps = [
+        {
+            "id": "m",
+            "type": "create_follow_up",
+            "settings": {"title": "M", "type": "meeting", "meeting": meeting},
+        }
+    ]
+    flow = run_flow(admin, engine, steps, contact)
+    [booked] = admin.get(f"/v1/follow-ups?contact_id={contact}").json["items"]
+    assert (booked["start"], booked["end"]) == ("2026-12-01T10:00:00Z", "2026-12-01T11:00:00Z")
     assert_invariant(tenant_id, flow["id"])
