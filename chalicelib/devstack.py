@@ -182,8 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     server.server.shutdown()
     server.server.server_close()
-    for thread in threads:
-        thread.join(timeout=2)
+    # The worker and scheduler poll the stop event at least once a second; being daemons, a
+    # busy one cannot hold the process past the deadline.
+    deadline = time.monotonic() + 3
+    for thread in threads[1:]:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
     moto.stop()
     print(f"stopped in {time.monotonic() - started:.1f}s", flush=True)
     return 0
