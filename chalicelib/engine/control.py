@@ -15,9 +15,15 @@ from typing import Any
 
 from chalicelib.clock import iso
 from chalicelib.engine import navigation
-from chalicelib.engine.dispatch import WAKE, delete_wake_schedules, dispatch, dispatch_many
+from chalicelib.engine.dispatch import (
+    WAKE,
+    delete_wake_schedules,
+    dispatch,
+    dispatch_many,
+    step_message,
+)
 from chalicelib.engine.enrol import EnrolmentRefusedError, propose, terminate
-from chalicelib.engine.messages import handles, send
+from chalicelib.engine.messages import handles, send, send_batch
 from chalicelib.engine.runtime import PAGE_SIZE, PAGES_PER_JOB, runtime
 from chalicelib.store import flows as flow_store
 from chalicelib.store import memberships
@@ -78,7 +84,9 @@ def resume(message: dict[str, Any]) -> None:
         return store.page_by_status(tenant_id, flow_id, phase, limit=PAGE_SIZE, after=cursor)
 
     def unpark(found: list[Participant]) -> None:
-        dispatch_many([p for p in found if p.data.get("parked")])
+        # Parked: its message came while the flow was paused, so that message is owed again
+        # now (``dispatch`` would skip it: it stays marked parked until the worker moves it).
+        send_batch("steps", [step_message(p) for p in found if p.data.get("parked")])
 
     def start_queued(found: list[Participant]) -> None:
         from chalicelib.engine.worker import definition_of
@@ -91,7 +99,8 @@ def resume(message: dict[str, Any]) -> None:
                 status="active",
                 step_id=first,
                 seq=p.seq + 1,
-                data=p.data | {"updated_at": iso(now), "flow_version": flow.version},
+                data=p.data
+                | {"updated_at": iso(now), "flow_version": flow.version, "parked": False},
             )
             try:
                 store.commit(p.seq, moved, {"event": "started", "at": iso(now)})

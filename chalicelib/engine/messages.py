@@ -8,6 +8,7 @@ so SQS redelivers that one alone and, after ``maxReceiveCount`` tries, moves it 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.aws import client, queue_url
+
+log = logging.getLogger("flows.engine")
 
 MessageHandler = Callable[[dict[str, Any]], None]
 
@@ -74,7 +77,12 @@ def _record_handler(record: SQSRecord) -> None:
 
 def handle_batch(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """The Lambda handler of both queues: ``{"batchItemFailures": [...]}`` for the failed ones."""
-    processor = BatchProcessor(event_type=EventType.SQS)
+    # A batch whose every message failed is reported like any other (all its ids), not raised:
+    # SQS retries the same messages either way, and the local runtime reads the failures. Each
+    # failure is logged with its traceback.
+    processor = BatchProcessor(
+        event_type=EventType.SQS, raise_on_entire_batch_failure=False, logger=log
+    )
     response = process_partial_response(
         event=event, record_handler=_record_handler, processor=processor, context=context
     )

@@ -5,7 +5,13 @@ import pytest
 from chalicelib.engine.runtime import runtime
 from chalicelib.store.participants import Participant
 from tests.functional.conftest import OPERATOR_KEY, Http
-from tests.functional.engine_kit import Engine, FakeClock, assert_invariant, participants_of, use_engine
+from tests.functional.engine_kit import (
+    Engine,
+    FakeClock,
+    assert_invariant,
+    participants_of,
+    use_engine,
+)
 
 
 @pytest.fixture
@@ -52,7 +58,10 @@ def test_three_steps_with_a_two_day_wait(chalice_client: object, engine: Engine)
     assert_invariant(tenant_id, flow["id"])
     detail = admin.get(f"/v1/flows/{flow['id']}/participants/{p.participant_id}").json
     assert [h.get("outcome") or h.get("event") for h in detail["history"]] == [
-        "enrolled", "waiting", "done", "branch",
+        "enrolled",
+        "waiting",
+        "done",
+        "branch",
     ], detail
 
 
@@ -72,7 +81,10 @@ def test_stats_count_entered_on_step_and_skips(chalice_client: object, engine: E
     admin.post(f"/v1/flows/{flow['id']}/start")
     for n in range(3):
         contact = admin.post("/v1/contacts", {"email": f"c{n}@example.com"}).json["id"]
-        assert admin.post(f"/v1/flows/{flow['id']}/participants", {"contact_id": contact}).status == 201
+        assert (
+            admin.post(f"/v1/flows/{flow['id']}/participants", {"contact_id": contact}).status
+            == 201
+        )
     engine.drain()
     engine.advance(hours=1, minutes=1)
     stats = admin.get(f"/v1/flows/{flow['id']}/stats").json
