@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
+
 from chalicelib.clock import iso, iso_ms
 from chalicelib.engine import navigation
 from chalicelib.engine.dispatch import STEP, dispatch, wake_bucket_for
@@ -50,6 +52,7 @@ from chalicelib.store.participants import Participant
 
 log = logging.getLogger("flows.engine")
 
+FINISHED = frozenset({"finished", "succeeded"})
 # A claim older than this belongs to a run that died (longer than a Lambda may run).
 STALE_CLAIM = timedelta(minutes=15)
 
@@ -71,7 +74,11 @@ def run_step(message: dict[str, Any], *, receive_count: int = 1) -> None:
     """Process one step message (see the module's docstring for the protocol)."""
     tenant_id, flow_id = message["tenant"], message["flow"]
     p = store.get(tenant_id, flow_id, message["participant"])
-    if p is None or not p.live:
+    if p is None:
+        return
+    if not p.live:
+        if p.seq == message["seq"] + 1 and receive_count > 1 and p.status in FINISHED:
+            _repair_hand_off(p)
         return
     if p.seq != message["seq"]:
         if p.seq == message["seq"] + 1 and receive_count > 1:
@@ -91,6 +98,16 @@ def run_step(message: dict[str, Any], *, receive_count: int = 1) -> None:
         _move_on(p, definition, navigation.first_step(definition), Move({"event": "started"}), flow)
         return
     _run(p, flow, definition, receive_count)
+
+
+def _repair_hand_off(p: Participant) -> None:
+    """A run that committed the Finish may have died before handing the contact on; hand it
+    on again (the target flow's gate refuses a second enrolment)."""
+    from chalicelib.engine.enrol import hand_off
+
+    flow = flow_store.state(p.tenant_id, p.flow_id)
+    if flow is not None:
+        hand_off(p, flow)
 
 
 def _run(p: Participant, flow: FlowRecord, definition: FlowDefinition, receive_count: int) -> None:
@@ -178,10 +195,26 @@ def _outcome(
     except PermanentStepError as error:
         outcome = drop_out("step_failed", error=str(error))
     except Exception as error:
-        if receive_count < MAX_TRIES:
+        last = receive_count >= MAX_TRIES
+        sent_maybe = step_type.outside_effect and not _not_sent(error)
+        if step_type.outside_effect and not last:
+            if sent_maybe:
+                # It may have happened (a timeout after the call): never try it again.
+                store.record_journal(
+                    ctx.participant,
+                    ctx.participant.seq,
+                    {"state": "uncertain", "claimed_at": iso(now), "error": type(error).__name__},
+                )
+            else:
+                store.release_claim(ctx.participant)  # it did not happen: the retry may
+        if not last:
             raise
         log.exception("step failed after %d tries", receive_count)
-        outcome = drop_out("step_failed", error=f"{type(error).__name__}: {error}")
+        outcome = (
+            skipped("effect_uncertain")
+            if sent_maybe
+            else drop_out("step_failed", error=f"{type(error).__name__}: {error}")
+        )
     if step_type.outside_effect:
         # Remember the effect before committing: a crash now must not repeat it.
         store.record_journal(
@@ -194,19 +227,42 @@ def _outcome(
 
 def _claim(ctx: RunContext, now: datetime) -> Outcome | bool | None:
     """Claim the journal item before an outside effect. True: claimed, run the step. An
-    Outcome: an earlier run already did (or may have done) the effect, commit that. None:
-    another worker holds a fresh claim."""
+    Outcome: an earlier run already did (or may have done) the effect, commit that. A fresh
+    claim of another worker raises a retryable error."""
     p = ctx.participant
     if store.claim(p, {"state": "claimed", "claimed_at": iso(now), "step_id": ctx.step.id}):
         return True
     entry = store.journal_entry(p.tenant_id, p.participant_id, p.seq) or {}
     if entry.get("state") == "effect":
         return _thaw(entry["effect"])
+    if entry.get("state") == "uncertain":
+        return skipped("effect_uncertain")
     claimed_at = datetime.fromisoformat(entry.get("claimed_at") or iso(now))
     if now - claimed_at < STALE_CLAIM:
-        return None
+        # Another worker is at it; if it died, this message comes back until the claim is old.
+        raise RetryableStepError("another worker holds this step's claim")
     # The run that claimed died without saying whether the effect happened: never repeat it.
     return skipped("effect_uncertain")
+
+
+# Errors that say the call was refused before it did anything: the effect did not happen.
+_REFUSED_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ProvisionedThroughputExceededException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+    }
+)
+
+
+def _not_sent(error: Exception) -> bool:
+    if isinstance(error, RetryableStepError | EndpointConnectionError | ConnectTimeoutError):
+        return True
+    return isinstance(error, ClientError) and error.response["Error"]["Code"] in _REFUSED_CODES
 
 
 def _freeze(outcome: Outcome) -> dict[str, Any]:

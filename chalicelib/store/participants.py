@@ -201,6 +201,19 @@ def claim(p: Participant, entry: dict[str, Any]) -> bool:
     return True
 
 
+def release_claim(p: Participant) -> None:
+    """Withdraw the claim of the participant's current seq (its effect did not happen)."""
+    from pynamodb.exceptions import DeleteError
+
+    try:
+        JournalItem(key(p.tenant_id, p.participant_id), p.seq).delete(
+            condition=JournalItem.seq.exists()
+        )
+    except DeleteError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
 def journal_entry(tenant_id: str, participant_id: str, seq: int) -> dict[str, Any] | None:
     try:
         item = JournalItem.get(key(tenant_id, participant_id), seq, consistent_read=True)

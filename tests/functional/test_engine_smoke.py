@@ -3,7 +3,6 @@ from collections.abc import Iterator
 import pytest
 
 from chalicelib.engine.runtime import runtime
-from chalicelib.store.participants import Participant
 from tests.functional.conftest import OPERATOR_KEY, Http
 from tests.functional.engine_kit import (
     Engine,
