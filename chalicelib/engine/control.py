@@ -33,7 +33,7 @@ from chalicelib.store.participants import Participant
 
 log = logging.getLogger("flows.engine")
 
-RESUME, END, ENROL_SELECTION = "resume", "end", "enrol_selection"
+RESUME, END, ENROL_SELECTION, ERASE = "resume", "end", "enrol_selection", "erase"
 
 Page = tuple[list[Any], str | None]
 
@@ -63,6 +63,10 @@ def start_resume(tenant_id: str, flow_id: str) -> None:
 def start_end(tenant_id: str, flow_id: str, generation: int) -> None:
     message = {"type": END, "tenant": tenant_id, "flow": flow_id, "generation": generation}
     send("control", message | {"phase": "queued"})
+
+
+def start_erase(tenant_id: str, flow_id: str) -> None:
+    send("control", {"type": ERASE, "tenant": tenant_id, "flow": flow_id})
 
 
 def start_selection_enrolment(tenant_id: str, flow_id: str, selection_id: str) -> None:
@@ -168,3 +172,22 @@ def wake(message: dict[str, Any]) -> None:
         dispatch_many([replace(p, wake_bucket=None, wait_until=iso(now)) for p in found if p.live])
 
     _paged(message, fetch, due)
+
+
+@handles(ERASE)
+def erase(message: dict[str, Any]) -> None:
+    """A deleted flow's participants and their journals go too (the flow was not running, so
+    every one of them is terminal)."""
+    tenant_id, flow_id = message["tenant"], message["flow"]
+    if flow_store.get(tenant_id, flow_id) is not None:
+        return  # a flow of this id exists again: nothing of the deleted one is left to erase
+
+    def fetch(cursor: str | None) -> Page:
+        # Always the first page: the handled ones are gone.
+        return store.page(tenant_id, flow_id, limit=PAGE_SIZE, after=None)
+
+    def wipe(found: list[Participant]) -> None:
+        for p in found:
+            store.erase(p)
+
+    _paged(message, fetch, wipe)

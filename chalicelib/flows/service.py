@@ -15,7 +15,7 @@ from chalicelib.clock import Clock, iso, utc_now
 from chalicelib.crm.models import MailingFields
 from chalicelib.crm.resources import MAILING
 from chalicelib.crm.service import CrmService
-from chalicelib.engine.control import start_end, start_resume
+from chalicelib.engine.control import start_end, start_erase, start_resume
 from chalicelib.flows.definition import FlowDefinition, SmsSegments, Step, positions, walk
 from chalicelib.flows.lifecycle import LIVE, FlowAction, FlowStatus, next_status
 from chalicelib.flows.models import Flow, FlowStats, FlowVersionInfo, FlowVersionOut
@@ -137,6 +137,7 @@ class FlowService:
             store.delete(self.tenant_id, current, expected_status=current.status)
         except ConditionFailedError as error:
             raise _raced() from error
+        start_erase(self.tenant_id, flow_id)
 
     # -- the lifecycle -------------------------------------------------------------------------
 

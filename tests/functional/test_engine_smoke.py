@@ -92,3 +92,30 @@ def test_stats_count_entered_on_step_and_skips(chalice_client: object, engine: E
     assert (stats["steps"]["w2"]["entered"], stats["steps"]["w2"]["on_step"]) == (3, 3)
     assert_invariant(tenant_id, flow["id"])
     assert participants_of(tenant_id, flow["id"])[0].step_id == "w2"
+
+
+def test_deleting_a_flow_erases_its_participants(chalice_client: object, engine: Engine) -> None:
+    from chalicelib.store import participants as store
+
+    created = Http(chalice_client, OPERATOR_KEY).post("/v1/admin/tenants", {"name": "t"}).json
+    tenant_id, admin = created["tenant_id"], Http(chalice_client, created["api_key"])
+    flow = admin.post(
+        "/v1/flows",
+        {
+            "name": "Gone",
+            "steps": [{"id": "w", "type": "wait_time", "settings": {"duration": "P1D"}}],
+        },
+    ).json
+    admin.post(f"/v1/flows/{flow['id']}/start")
+    for n in range(3):
+        contact = admin.post("/v1/contacts", {"email": f"g{n}@example.com"}).json["id"]
+        admin.post(f"/v1/flows/{flow['id']}/participants", {"contact_id": contact})
+    engine.drain()
+    before = participants_of(tenant_id, flow["id"])
+    assert len(before) == 3
+    admin.post(f"/v1/flows/{flow['id']}/end")
+    engine.drain()
+    assert admin.delete(f"/v1/flows/{flow['id']}").status == 204
+    engine.drain()
+    assert participants_of(tenant_id, flow["id"]) == []
+    assert all(store.history(tenant_id, p.participant_id) == [] for p in before)
