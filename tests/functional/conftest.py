@@ -120,3 +120,12 @@ def key_with_role(admin: Http, role: str) -> Http:
     reply = admin.post("/v1/keys", {"name": role, "role": role})
     assert reply.status == 201, reply.body
     return admin.as_key(reply.json["api_key"])
+
+
+@pytest.fixture
+def engine(aws: None) -> Iterator[Any]:
+    """The engine on a fake clock (tests/functional/engine_kit.py)."""
+    from tests.functional.engine_kit import running_engine
+
+    with running_engine() as running:
+        yield running

@@ -3,7 +3,9 @@ schedules like AWS would, and the engine invariant (DESIGN.md) checked for every
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -119,6 +121,18 @@ def assert_invariant(tenant_id: str, flow_id: str) -> None:
         assert any(name.startswith(prefix) and name.endswith(minute) for name in schedules), (
             f"{where} waits in bucket {p.wake_bucket} without a schedule"
         )
+
+
+@contextmanager
+def running_engine(clock: FakeClock | None = None) -> Iterator[Engine]:
+    """The engine on a fake clock for one test; the runtime's collaborators are put back
+    afterwards (a test may swap the SMS, email or script sender)."""
+    saved = replace(runtime)
+    try:
+        yield use_engine(clock or FakeClock())
+    finally:
+        for name in ("clock", "delay_limit_s", "sms", "email", "scripts"):
+            setattr(runtime, name, getattr(saved, name))
 
 
 def use_engine(clock: FakeClock) -> Engine:

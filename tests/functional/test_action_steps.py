@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,18 +12,9 @@ from chalicelib.engine.runtime import runtime
 from tests.functional.conftest import OPERATOR_KEY, Http
 from tests.functional.engine_kit import (
     Engine,
-    FakeClock,
     assert_invariant,
     participants_of,
-    use_engine,
 )
-
-
-@pytest.fixture
-def engine(aws: None) -> Iterator[Engine]:
-    saved = (runtime.clock, runtime.delay_limit_s)
-    yield use_engine(FakeClock())
-    runtime.clock, runtime.delay_limit_s = saved
 
 
 @pytest.fixture

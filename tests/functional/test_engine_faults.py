@@ -34,6 +34,7 @@ from tests.functional.engine_kit import (
     FakeClock,
     assert_invariant,
     participants_of,
+    running_engine,
     use_engine,
     wake_schedules,
 )
@@ -70,10 +71,9 @@ def _forget_other_tests() -> None:
 
 @pytest.fixture
 def engine(aws: None) -> Iterator[Engine]:
-    saved = (runtime.clock, runtime.delay_limit_s, runtime.scripts)
     _forget_other_tests()
-    yield use_engine(FakeClock())
-    runtime.clock, runtime.delay_limit_s, runtime.scripts = saved
+    with running_engine() as running:
+        yield running
     _forget_other_tests()
 
 

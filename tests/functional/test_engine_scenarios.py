@@ -16,14 +16,13 @@ from chalicelib.engine.runtime import runtime
 from chalicelib.engine.window import next_opening
 from chalicelib.flows.definition import SendWindow
 from tests.functional.engine_fixtures import World, delete_all_schedules
-from tests.functional.engine_kit import Engine, FakeClock, use_engine, wake_schedules
+from tests.functional.engine_kit import Engine, running_engine, wake_schedules
 
 
 @pytest.fixture
 def engine(aws: None) -> Iterator[Engine]:
-    saved = (runtime.clock, runtime.delay_limit_s)
-    yield use_engine(FakeClock())
-    runtime.clock, runtime.delay_limit_s = saved
+    with running_engine() as running:
+        yield running
     delete_all_schedules()
 
 

@@ -1,23 +1,9 @@
-from collections.abc import Iterator
-
-import pytest
-
-from chalicelib.engine.runtime import runtime
 from tests.functional.conftest import OPERATOR_KEY, Http
 from tests.functional.engine_kit import (
     Engine,
-    FakeClock,
     assert_invariant,
     participants_of,
-    use_engine,
 )
-
-
-@pytest.fixture
-def engine(aws: None) -> Iterator[Engine]:
-    saved = (runtime.clock, runtime.delay_limit_s)
-    yield use_engine(FakeClock())
-    runtime.clock, runtime.delay_limit_s = saved
 
 
 def test_three_steps_with_a_two_day_wait(chalice_client: object, engine: Engine) -> None:

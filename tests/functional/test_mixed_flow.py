@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,21 +18,12 @@ from chalicelib.store.records import Record
 from tests.functional.conftest import OPERATOR_KEY, Http
 from tests.functional.engine_kit import (
     Engine,
-    FakeClock,
     assert_invariant,
     participants_of,
-    use_engine,
 )
 
 # make test runs 100; the figure is FLOWS_MIXED_PARTICIPANTS=500 (about 4 minutes here).
 PARTICIPANTS = int(os.environ.get("FLOWS_MIXED_PARTICIPANTS", "100"))
-
-
-@pytest.fixture
-def engine(aws: None) -> Iterator[Engine]:
-    saved = (runtime.clock, runtime.delay_limit_s, runtime.scripts)
-    yield use_engine(FakeClock())
-    runtime.clock, runtime.delay_limit_s, runtime.scripts = saved
 
 
 class Scripts:
