@@ -394,18 +394,24 @@ def test_a_claim_of_a_run_that_died_before_the_effect(
     assert_invariant(t.tenant_id, flow_id)
 
 
+def _fail_first_try(scripts: Scripts, error: Exception) -> list[Exception]:
+    """Make the script's first invoke raise ``error``; the list empties once it has."""
+    pending = [error]
+
+    def fail_once() -> None:
+        if pending:
+            raise pending.pop()
+
+    scripts.before = fail_once
+    return pending
+
+
 def test_an_outside_effect_that_failed_before_it_happened_is_retried(
     chalice_client: Any, engine: Engine, scripts: Scripts
 ) -> None:
     t = Tenant.new(chalice_client)
     flow_id = _effect_then_wait(t)
-    throttled = [RetryableStepError("Lambda throttled the invoke")]
-
-    def throttle_once() -> None:
-        if throttled:
-            raise throttled.pop()
-
-    scripts.before = throttle_once
+    throttled = _fail_first_try(scripts, RetryableStepError("Lambda throttled the invoke"))
     pid = t.enrol(flow_id)
 
     # When: the first try fails before the script starts; SQS hands the message out again
@@ -423,13 +429,7 @@ def test_an_outside_effect_that_may_have_happened_is_never_tried_again(
 ) -> None:
     t = Tenant.new(chalice_client)
     flow_id = _effect_then_wait(t)
-    timed_out = [TimeoutError("no answer after the call was made")]
-
-    def time_out_once() -> None:
-        if timed_out:
-            raise timed_out.pop()
-
-    scripts.before = time_out_once
+    timed_out = _fail_first_try(scripts, TimeoutError("no answer after the call was made"))
     pid = t.enrol(flow_id)
 
     # When: the first try fails in a way that does not say whether the script started
