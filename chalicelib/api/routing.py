@@ -182,10 +182,25 @@ def _call(op: Operation, request: Request, params: dict[str, str]) -> Call:
     )
 
 
-def _json_object(request: Request) -> dict[str, Any]:
+def raw_body(request: Request) -> bytes:
+    """The request's body as bytes; 413 past ``MAX_BODY_BYTES``."""
     raw = request.raw_body or b""
+    if isinstance(raw, str):
+        raw = raw.encode()
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLargeError(f"The body is larger than {MAX_BODY_BYTES} bytes.")
+    return raw
+
+
+def content_type(request: Request) -> str:
+    """The request's media type, lower case, without parameters (``""`` when absent)."""
+    headers: Any = request.headers or {}
+    value = str(headers.get("content-type") or "")
+    return value.split(";")[0].strip().lower()
+
+
+def _json_object(request: Request) -> dict[str, Any]:
+    raw = raw_body(request)
     try:
         data = json.loads(raw, parse_constant=_not_json) if raw.strip() else None
     except (ValueError, RecursionError) as error:

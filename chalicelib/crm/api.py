@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from chalicelib.api.auth import ANY_ROLE, CONTENT
 from chalicelib.api.pagination import ListQuery, Page
 from chalicelib.api.registry import api
-from chalicelib.api.routing import Call, Handler, Operation
+from chalicelib.api.routing import Call, Handler, Operation, content_type, raw_body
+from chalicelib.crm.imports import ImportResult, import_contacts, parse
 from chalicelib.crm.models import ActivityEntry, Member
 from chalicelib.crm.resources import CONTACT, RESOURCES, Resource
 from chalicelib.crm.service import CrmService
@@ -219,3 +220,24 @@ class Notification(BaseModel):
 def associate_notifications(call: Call) -> Page[Notification]:
     q = call.query
     return _service(call).notifications(call.params["id"], limit=q.limit, cursor=q.cursor)
+
+
+def _import_contacts(call: Call) -> ImportResult:
+    service = CrmService(call.tenant_id, fire_triggers=False)
+    rows = parse(raw_body(call.request), content_type(call.request))
+    return import_contacts(service, rows)
+
+
+api.add(
+    Operation(
+        "POST",
+        "/v1/contacts/import",
+        _import_contacts,
+        "Import contacts from CSV (text/csv, a header row) or a JSON array; fires no trigger",
+        "contacts",
+        CONTENT,
+        response=ImportResult,
+        errors=(409, 413),
+        content_types=["application/json", "text/csv"],
+    )
+)

@@ -29,16 +29,34 @@ from chalicelib.messaging.phones import InvalidPhoneError, to_e164
 from chalicelib.store import activities, memberships, records
 from chalicelib.store.records import Record, UniqueTakenError, VersionConflictError
 from chalicelib.tenants.service import get_settings_of
+from chalicelib.triggers.fire import fire_all
+from chalicelib.triggers.kinds import Fired, changed_triggers, created_triggers
 
 STAMPS = ("id", "created_at", "updated_at")
 
 
 class CrmService:
-    """CRUD for the CRM kinds of one tenant's request; the clock is injected."""
+    """CRUD for the CRM kinds of one tenant's request; the clock is injected.
 
-    def __init__(self, tenant_id: str, clock: Clock = utc_now) -> None:
+    Every change fires the matching triggers (SPEC.md §2) after it is written, at ``depth``
+    (0 for the API, a click or a form); ``fire_triggers=False`` is for imports, which fire
+    nothing.
+    """
+
+    def __init__(
+        self,
+        tenant_id: str,
+        clock: Clock = utc_now,
+        *,
+        depth: int = 0,
+        cause: str = "api",
+        fire_triggers: bool = True,
+    ) -> None:
         self.tenant_id = tenant_id
         self.clock = clock
+        self.depth = depth
+        self.cause = cause
+        self.fire_triggers = fire_triggers
 
     # -- reading -------------------------------------------------------------------------
 
@@ -88,6 +106,7 @@ class CrmService:
                 data["contact_id"],
                 {"type": "activity_created", "kind": resource.kind, "object_id": record.id},
             )
+        self._fire(created_triggers(resource.kind, data), _contact_of(resource, record.id, data))
         return self._out(resource, record)
 
     def patch(self, resource: Resource, object_id: str, patch: dict[str, Any]) -> BaseModel:
@@ -120,6 +139,9 @@ class CrmService:
             raise ConflictError(
                 f"The {resource.label} changed while this request ran; read it and try again."
             ) from error
+        self._fire(
+            changed_triggers(resource.kind, fields, data), _contact_of(resource, object_id, data)
+        )
         return self._out(resource, record)
 
     def delete(self, resource: Resource, object_id: str) -> None:
@@ -152,6 +174,7 @@ class CrmService:
             self.record_activity(
                 contact_id, {"type": "membership_added", "kind": resource.kind, "list_id": list_id}
             )
+            self._fire([Fired(f"added_to_{resource.kind}", list_id)], contact_id)
             return Member(contact_id=contact_id, added_at=now)
         existing = memberships.get(self.tenant_id, list_id, contact_id)
         return Member(contact_id=contact_id, added_at=existing.added_at if existing else now)
@@ -186,7 +209,18 @@ class CrmService:
     def record_activity(self, contact_id: str, entry: dict[str, Any]) -> None:
         activities.append(self.tenant_id, contact_id, entry | {"at": iso(self.clock())})
 
+    # -- triggers ------------------------------------------------------------------------------
+
+    def _fire(self, triggers: Iterable[Fired], contact_id: str | None) -> None:
+        if not (self.fire_triggers and triggers and contact_id):
+            return
+        fire_all(self.tenant_id, triggers, contact_id, depth=self.depth, cause=self.cause)
+
     # -- rules ---------------------------------------------------------------------------------
+
+    def normalised(self, resource: Resource, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` as a create would store it, or the 400 a create would answer."""
+        return self._normalise(resource, dict(data))
 
     def _require(self, resource: Resource, object_id: str) -> Record:
         record = records.get(self.tenant_id, resource.kind, object_id)
@@ -236,6 +270,11 @@ class CrmService:
                 data["extra_fields"], [d.data for d in definitions]
             )
         return data
+
+
+def _contact_of(resource: Resource, object_id: str, data: dict[str, Any]) -> str | None:
+    """The contact an object's triggers are about: itself, or the contact it belongs to."""
+    return object_id if resource is CONTACT else data.get("contact_id")
 
 
 def _as_list(value: Any) -> Iterable[str]:

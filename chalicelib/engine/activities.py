@@ -12,6 +12,7 @@ from chalicelib.ids import new_id
 from chalicelib.messaging.merge_tags import values_for
 from chalicelib.store import records
 from chalicelib.store.records import Record
+from chalicelib.triggers.kinds import created_triggers
 
 PREFIXES = {"follow_up": "fu", "request": "req", "sale": "sal"}
 
@@ -42,4 +43,5 @@ def create(ctx: RunContext, kind: str, fields: dict[str, Any], **detail: Any) ->
     )
     write = records.create_write(p.tenant_id, kind, record, contact_id=p.contact_id)
     activity = {"type": "activity_created", "kind": kind, "object_id": record.id}
-    return done(write, object_id=record.id, activity=activity, **detail)
+    fires = [t.dump() for t in created_triggers(kind, record.data)]
+    return done(write, object_id=record.id, activity=activity, fires=fires, **detail)

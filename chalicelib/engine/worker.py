@@ -76,13 +76,17 @@ def run_step(message: dict[str, Any], *, receive_count: int = 1) -> None:
     p = store.get(tenant_id, flow_id, message["participant"])
     if p is None:
         return
+    redelivered_after_commit = p.seq == message["seq"] + 1 and receive_count > 1
     if not p.live:
-        if p.seq == message["seq"] + 1 and receive_count > 1 and p.status in FINISHED:
-            _repair_hand_off(p)
+        if redelivered_after_commit:
+            _repair_fires(p, message["seq"])
+            if p.status in FINISHED:
+                _repair_hand_off(p)
         return
     if p.seq != message["seq"]:
-        if p.seq == message["seq"] + 1 and receive_count > 1:
+        if redelivered_after_commit:
             dispatch(p)
+            _repair_fires(p, message["seq"])
         return
     flow = flow_store.state(tenant_id, flow_id)
     if flow is None or p.generation < flow.generation or flow.status == FlowStatus.NOT_RUNNING:
@@ -98,6 +102,24 @@ def run_step(message: dict[str, Any], *, receive_count: int = 1) -> None:
         _move_on(p, definition, navigation.first_step(definition), Move({"event": "started"}), flow)
         return
     _run(p, flow, definition, receive_count)
+
+
+def _repair_fires(p: Participant, seq: int) -> None:
+    """A run that committed may have died before firing the triggers its step's effect fires
+    (added to a selection, a request created): fire them again; the gate refuses a contact
+    that entered already."""
+    entry = store.journal_entry(p.tenant_id, p.participant_id, seq) or {}
+    if entry.get("fires"):
+        _fire(p, entry["fires"])
+
+
+def _fire(p: Participant, fires: list[list[str | None]]) -> None:
+    """Fire the triggers of a step's effect, one enrolment deeper than this participant."""
+    from chalicelib.triggers.fire import fire_all
+    from chalicelib.triggers.kinds import fired_from
+
+    depth = int(p.data.get("depth", 0)) + 1
+    fire_all(p.tenant_id, fired_from(fires), p.contact_id, depth=depth, cause=f"flow:{p.flow_id}")
 
 
 def _repair_hand_off(p: Participant) -> None:
@@ -413,6 +435,8 @@ def _commit(before: Participant, after: Participant, move: Move | dict[str, Any]
         log.info("lost the race for participant %s at seq %d", before.participant_id, before.seq)
         return False
     dispatch(moved, now)
+    if detail.get("fires"):
+        _fire(before, detail["fires"])
     if notify:
         # The email to the associate is an outside effect of its own: a control job sends it
         # at most once (it claims the notification first).

@@ -42,4 +42,9 @@ def change(ctx: RunContext, settings: ListSettings, *, add: bool) -> Outcome:
     if not changed:
         return skipped("already_member" if add else "not_member")
     kind = "membership_added" if add else "membership_removed"
-    return done(*writes, activity={"type": kind, "list_ids": changed})
+    fires = [
+        [f"added_to_{'selection' if list_id == settings.selection_id else 'project'}", list_id]
+        for list_id in changed
+        if add
+    ]
+    return done(*writes, activity={"type": kind, "list_ids": changed}, fires=fires)
