@@ -23,6 +23,7 @@ from chalicelib.engine.messages import handle_batch
 from chalicelib.engine.sweeper import sweep
 from chalicelib.settings import get_settings
 from chalicelib.tenants.service import authenticate
+from chalicelib.ui.routes import ui
 
 app = Chalice(app_name="flows")
 settings = get_settings()
@@ -62,6 +63,7 @@ def openapi_document() -> dict[str, Any]:
 
 
 api.mount(app, api_key_authorizer)
+app.register_blueprint(ui)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
