@@ -28,6 +28,7 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q
 
 test: lint types
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || echo "Debian's chromium is not installed: tests/browser will skip"
 	$(BIN)/python -m pytest -q
 
 clean:
