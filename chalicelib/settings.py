@@ -2,12 +2,16 @@
 
 Every table name, queue name and the schedule group derive from the stage and an optional
 prefix, so one AWS account can hold several stages and the local stack needs no configuration.
+A deployment names them instead: the template (infra/) hands each function the physical names
+of what it created (``FLOWS_TABLE_<NAME>``, ``FLOWS_QUEUE_<NAME>``, ``FLOWS_ATTACHMENTS_BUCKET``,
+``FLOWS_SCHEDULE_GROUP``, ``FLOWS_SCHEDULER_ROLE_ARN``), and those win over the derived ones.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 
 TABLES = (
@@ -24,6 +28,8 @@ TABLES = (
     "engagement",
 )
 QUEUES = ("steps", "control")
+# The names a deployment sets besides FLOWS_TABLE_<NAME> and FLOWS_QUEUE_<NAME>.
+_NAMED = ("FLOWS_ATTACHMENTS_BUCKET", "FLOWS_SCHEDULE_GROUP", "FLOWS_SCHEDULER_ROLE_ARN")
 
 
 @dataclass(frozen=True)
@@ -36,29 +42,37 @@ class Settings:
     sqs_delay_limit_s: int
     public_base_url: str
     signing_key: str
+    # Names set by the deployment (the FLOWS_* variables above), by variable name.
+    names: Mapping[str, str] = field(default_factory=dict)
 
     def table(self, name: str) -> str:
         """The physical name of one of TABLES."""
-        return f"{self.prefix}{name}"
+        return self.names.get(f"FLOWS_TABLE_{name.upper()}") or f"{self.prefix}{name}"
 
     def queue_name(self, name: str) -> str:
-        return f"{self.prefix}{name}"
+        return self.names.get(f"FLOWS_QUEUE_{name.upper()}") or f"{self.prefix}{name}"
 
     def dlq_name(self, name: str) -> str:
         return f"{self.prefix}{name}-dlq"
 
     @property
     def attachments_bucket(self) -> str:
-        return f"{self.prefix}attachments-{self.account_id}"
+        return (
+            self.names.get("FLOWS_ATTACHMENTS_BUCKET")
+            or f"{self.prefix}attachments-{self.account_id}"
+        )
 
     @property
     def scheduler_role_arn(self) -> str:
         """The role EventBridge Scheduler assumes to post wake messages."""
-        return f"arn:aws:iam::{self.account_id}:role/{self.prefix}scheduler"
+        return (
+            self.names.get("FLOWS_SCHEDULER_ROLE_ARN")
+            or f"arn:aws:iam::{self.account_id}:role/{self.prefix}scheduler"
+        )
 
     @property
     def schedule_group(self) -> str:
-        return f"{self.prefix}wakes"
+        return self.names.get("FLOWS_SCHEDULE_GROUP") or f"{self.prefix}wakes"
 
 
 @cache
@@ -75,4 +89,9 @@ def get_settings() -> Settings:
         public_base_url=os.environ.get("FLOWS_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         # Signs tracked-link, open and unsubscribe tokens; a deployment sets its own secret.
         signing_key=os.environ.get("FLOWS_SIGNING_KEY", ""),
+        names={
+            key: value
+            for key, value in os.environ.items()
+            if value and (key in _NAMED or key.startswith(("FLOWS_TABLE_", "FLOWS_QUEUE_")))
+        },
     )
