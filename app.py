@@ -14,7 +14,8 @@ import chalicelib.engine.api
 import chalicelib.engine.control
 import chalicelib.engine.worker
 import chalicelib.flows.api
-import chalicelib.tenants.api  # noqa: F401
+import chalicelib.tenants.api
+import chalicelib.triggers.api  # noqa: F401
 from chalicelib.api.auth import bearer_token
 from chalicelib.api.openapi import build_openapi
 from chalicelib.api.registry import api
@@ -23,6 +24,7 @@ from chalicelib.engine.messages import handle_batch
 from chalicelib.engine.sweeper import sweep
 from chalicelib.settings import get_settings
 from chalicelib.tenants.service import authenticate
+from chalicelib.triggers.email_events import handle_ses_events
 from chalicelib.ui.routes import ui
 
 app = Chalice(app_name="flows")
@@ -79,3 +81,9 @@ def step_worker(event: SQSEvent) -> dict[str, Any]:
 @app.on_sqs_message(queue=settings.queue_name("control"), batch_size=10)
 def control_worker(event: SQSEvent) -> dict[str, Any]:
     return handle_batch(event.to_dict(), event.context)
+
+
+@app.on_sqs_message(queue=settings.queue_name("ses_events"), batch_size=10)
+def ses_events(event: SQSEvent) -> dict[str, Any]:
+    """SES bounces and complaints (SNS -> SQS): suppress the addresses."""
+    return handle_ses_events(event.to_dict())

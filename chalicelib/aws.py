@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from chalicelib.settings import get_settings
 
@@ -27,7 +28,17 @@ def queue_url(name: str) -> str:
     return str(response["QueueUrl"])
 
 
+@cache
+def quick_client(service: str, timeout_s: float) -> Any:
+    """A client that gives up after ``timeout_s`` and never retries: for calls made while a
+    person waits (a tracked link's script)."""
+    config = Config(connect_timeout=timeout_s, read_timeout=timeout_s, retries={"max_attempts": 0})
+    session = boto3.session.Session()
+    return session.client(service, region_name=get_settings().region, config=config)
+
+
 def reset_caches() -> None:
     """Forget cached clients and urls (tests that restart moto call this)."""
     client.cache_clear()
+    quick_client.cache_clear()
     queue_url.cache_clear()

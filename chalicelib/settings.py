@@ -27,7 +27,7 @@ TABLES = (
     "trigger_index",
     "engagement",
 )
-QUEUES = ("steps", "control")
+QUEUES = ("steps", "control", "ses_events")
 # The names a deployment sets besides FLOWS_TABLE_<NAME> and FLOWS_QUEUE_<NAME>.
 _NAMED = ("FLOWS_ATTACHMENTS_BUCKET", "FLOWS_SCHEDULE_GROUP", "FLOWS_SCHEDULER_ROLE_ARN")
 

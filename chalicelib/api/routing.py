@@ -74,6 +74,8 @@ class Operation:
     errors: tuple[int, ...] = ()
     raw_body: bool = False
     response_content_type: str = "application/json"
+    # Path parameters are ids (at most MAX_ID_LENGTH); a signed token is longer.
+    max_param_length: int = MAX_ID_LENGTH
 
 
 class Api:
@@ -162,7 +164,7 @@ def _call(op: Operation, request: Request, params: dict[str, str]) -> Call:
     for name, value in params.items():
         # Ids are made by the server: an empty or oversized one names nothing (and DynamoDB
         # refuses such keys outright).
-        if not value or len(value) > MAX_ID_LENGTH:
+        if not value or len(value) > op.max_param_length:
             raise NotFoundError(f"No object with this {name}.")
     query = None
     if op.query is not None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from chalicelib.api.auth import CONTENT, FLOW_WRITE, Role
 from chalicelib.api.models import ApiModel, partial
 from chalicelib.crm import models as m
+from chalicelib.triggers import models as t
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class Resource:
     refs: dict[str, str] = field(default_factory=dict)
     by_contact: bool = False
     list_members: bool = False
+    # Reachable by id alone at a public url (a form's /f/{id}): see records.publish.
+    public: bool = False
 
     @property
     def patch_model(self) -> type[BaseModel]:
@@ -109,6 +112,41 @@ MAILING = Resource("mailing", "/v1/mailings", "mal", m.MailingFields, m.Mailing)
 # Scripts name a Lambda function the product will invoke: not for content editors.
 SCRIPT = Resource("script", "/v1/scripts", "scr", m.ScriptFields, m.Script, write=FLOW_WRITE)
 
+LINK = Resource(
+    "link",
+    "/v1/links",
+    "lnk",
+    t.LinkFields,
+    t.Link,
+    patch=True,
+    delete=True,
+    refs={
+        "actions.add_to_selection.selection_id": "selection",
+        "actions.remove_from_selection.selection_id": "selection",
+        "actions.add_to_project.project_id": "project",
+        "actions.remove_from_project.project_id": "project",
+        "actions.follow_up.project_id": "project",
+        "actions.follow_up.default_recipient_id": "associate",
+        "actions.script_id": "script",
+    },
+)
+FORM = Resource(
+    "form",
+    "/v1/forms",
+    "frm",
+    t.FormFields,
+    t.Form,
+    patch=True,
+    delete=True,
+    public=True,
+    refs={
+        "actions.add_to_selection.selection_id": "selection",
+        "actions.add_to_project.project_id": "project",
+        "actions.response_mailing_id": "mailing",
+        "actions.script_id": "script",
+    },
+)
+
 RESOURCES: tuple[Resource, ...] = (
     CONTACT,
     COMPANY,
@@ -122,6 +160,8 @@ RESOURCES: tuple[Resource, ...] = (
     SALE,
     MAILING,
     SCRIPT,
+    LINK,
+    FORM,
 )
 
 _partials: dict[str, type[BaseModel]] = {

@@ -101,6 +101,8 @@ class CrmService:
             )
         except UniqueTakenError as error:
             raise self._taken(resource, error) from error
+        if resource.public:
+            records.publish(resource.kind, record.id, self.tenant_id)
         if resource.by_contact and data.get("contact_id"):
             self.record_activity(
                 data["contact_id"],
@@ -149,6 +151,8 @@ class CrmService:
         records.delete(
             self.tenant_id, resource.kind, current, unique=self._unique(resource, current.data)
         )
+        if resource.public:
+            records.unpublish(resource.kind, object_id)
         if resource is CONTACT:
             for membership in memberships.lists_of(self.tenant_id, object_id):
                 memberships.remove(self.tenant_id, membership.list_id, object_id)
@@ -252,8 +256,8 @@ class CrmService:
         object deleted since, and that must not make the rest of the object uneditable.
         """
         for name, kind in resource.refs.items():
-            held = set(_as_list((before or {}).get(name)))
-            for ref in _as_list(data.get(name)):
+            held = set(_as_list(_dig(before or {}, name)))
+            for ref in _as_list(_dig(data, name)):
                 if ref not in held and not records.exists(self.tenant_id, kind, ref):
                     raise invalid(name, f"no {kind.replace('_', ' ')} {ref}")
         if resource in (CONTACT, ASSOCIATE) and data.get("mobile_phone"):
@@ -275,6 +279,14 @@ class CrmService:
 def _contact_of(resource: Resource, object_id: str, data: dict[str, Any]) -> str | None:
     """The contact an object's triggers are about: itself, or the contact it belongs to."""
     return object_id if resource is CONTACT else data.get("contact_id")
+
+
+def _dig(data: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path (``actions.add_to_selection.selection_id``), or None."""
+    value: Any = data
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def _as_list(value: Any) -> Iterable[str]:

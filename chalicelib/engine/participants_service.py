@@ -16,9 +16,9 @@ from chalicelib.engine.enrol import EnrolmentRefusedError, propose
 from chalicelib.engine.runtime import runtime
 from chalicelib.flows.definition import walk
 from chalicelib.flows.lifecycle import LIVE, FlowStatus
+from chalicelib.store import counters, records
 from chalicelib.store import flows as flow_store
 from chalicelib.store import participants as store
-from chalicelib.store import records
 from chalicelib.store.participants import AlreadyParticipatingError, Participant
 
 
@@ -55,6 +55,25 @@ class StepStats(BaseModel):
     skipped: int = 0
     skipped_by_reason: dict[str, int] = Field(default_factory=dict)
     failed: int = 0
+    # Message steps only: email steps sent, opened, clicked, unsubscribed, bounced (each
+    # message once); SMS steps sent and segments.
+    sent: int | None = None
+    opened: int | None = None
+    clicked: int | None = None
+    unsubscribed: int | None = None
+    bounced: int | None = None
+    segments: int | None = None
+
+
+def _message_figures(
+    step_type: str, figures: dict[str, Any], counted: dict[str, int]
+) -> dict[str, int]:
+    sent = figures["outcomes"].get("done", 0)
+    if step_type == "send_email":
+        return {"sent": sent} | {name: counted.get(name, 0) for name in counters.FIGURES}
+    if step_type == "send_sms":
+        return {"sent": sent, "segments": counted.get("segments", 0)}
+    return {}
 
 
 class FlowStatsOut(BaseModel):
@@ -199,6 +218,7 @@ class ParticipantService:
         on_step = store.active_by_step(self.tenant_id, flow_id)
         definition = definition_of(self.tenant_id, flow_id, flow.version)
         steps = {}
+        engaged = counters.of_flow(self.tenant_id, flow_id)
         for step in walk(definition.steps):
             figures = store.step_figures(self.tenant_id, flow_id, step.id or "")
             outcomes = figures["reasons"]
@@ -212,6 +232,7 @@ class ParticipantService:
                     if k.startswith("skipped:")
                 },
                 failed=outcomes.get("dropped_out:step_failed", 0),
+                **_message_figures(step.type, figures, engaged.get(step.id or "", {})),
             )
         return FlowStatsOut(
             enrolled=enrolled,

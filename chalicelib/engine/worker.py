@@ -43,7 +43,7 @@ from chalicelib.flows.definition import FlowDefinition
 from chalicelib.flows.lifecycle import FlowStatus
 from chalicelib.steps.base import StepType
 from chalicelib.steps.registry import STEP_TYPES
-from chalicelib.store import activities, records
+from chalicelib.store import activities, counters, records
 from chalicelib.store import flows as flow_store
 from chalicelib.store import participants as store
 from chalicelib.store.base import ConditionFailedError
@@ -406,6 +406,13 @@ def _commit(before: Participant, after: Participant, move: Move | dict[str, Any]
         activity_id = f"act_{before.participant_id}_{before.seq:06d}"
         writes.append(
             activities.append_write(before.tenant_id, before.contact_id, activity_id, activity)
+        )
+    if detail.get("segments"):
+        step_id = str(move.entry.get("step_id"))
+        writes.append(
+            counters.add_write(
+                before.tenant_id, before.flow_id, step_id, "segments", int(detail["segments"])
+            )
         )
     notify = detail.get("notify")
     notification_id = f"ntf_{before.participant_id}_{before.seq:06d}"

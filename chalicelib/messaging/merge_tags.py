@@ -26,6 +26,8 @@ KNOWN_TAGS = frozenset(
     }
 )
 EXTRA_PREFIX = "customer.extra."
+# ``[[link.<link id>]]``: a tracked link's url for the recipient (send_email fills it in).
+LINK_PREFIX = "link."
 
 
 def tags_in(text: str) -> list[str]:
@@ -36,7 +38,11 @@ def tags_in(text: str) -> list[str]:
 def unknown_tags(text: str, extra_field_names: Iterable[str]) -> list[str]:
     """The tags of ``text`` that name no known value (extra fields by their exact name)."""
     extras = {EXTRA_PREFIX + name for name in extra_field_names}
-    return [tag for tag in tags_in(text) if tag not in KNOWN_TAGS and tag not in extras]
+    return [
+        tag
+        for tag in tags_in(text)
+        if tag not in KNOWN_TAGS and tag not in extras and not tag.startswith(LINK_PREFIX)
+    ]
 
 
 def render(text: str, values: dict[str, str], *, html: bool = False) -> str:

@@ -63,3 +63,8 @@ def url(kind: str, payload: dict[str, Any]) -> str:
     """The absolute public url of a token."""
     path = {"click": "l", "open": "o", "unsubscribe": "u"}[kind]
     return f"{get_settings().public_base_url.rstrip('/')}/{path}/{sign(kind, payload)}"
+
+
+def is_ours(url: str) -> bool:
+    """Whether ``url`` is one of this deployment's tracked-link urls already."""
+    return url.startswith(f"{get_settings().public_base_url.rstrip('/')}/l/")

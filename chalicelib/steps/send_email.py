@@ -14,7 +14,8 @@ from chalicelib.engine.outcomes import Outcome, RunContext, skipped
 from chalicelib.engine.runtime import runtime
 from chalicelib.messaging import tokens
 from chalicelib.messaging.email import add_pixel, compose, rewrite_links
-from chalicelib.messaging.merge_tags import render
+from chalicelib.messaging.merge_tags import LINK_PREFIX, render, tags_in
+from chalicelib.messaging.senders import TAG_HEADER_PREFIX
 from chalicelib.settings import get_settings
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, StepType, missing
 from chalicelib.store import records
@@ -102,8 +103,16 @@ def run(ctx: RunContext, settings: Settings) -> Outcome:
     tags = tag_values(ctx)
     about = {"t": p.tenant_id, "c": p.contact_id, "f": p.flow_id, "s": ctx.step.id,
              "m": settings.mailing_id, "p": p.participant_id}  # fmt: skip
+    if subscription:
+        about["sub"] = subscription
+    # [[link.<link id>]] is that tracked link's url for this recipient (its actions run on a
+    # click); every other http(s) link is counted and goes straight to its url.
+    for tag in tags_in(html + text):
+        if tag.startswith(LINK_PREFIX):
+            tags[tag] = tokens.url("click", about | {"l": tag.removeprefix(LINK_PREFIX)})
     body = rewrite_links(
-        render(html, tags, html=True), lambda link: tokens.url("click", about | {"u": link})
+        render(html, tags, html=True),
+        lambda link: link if tokens.is_ours(link) else tokens.url("click", about | {"u": link}),
     )
     message = compose(
         sender=sender,
@@ -116,6 +125,11 @@ def run(ctx: RunContext, settings: Settings) -> Outcome:
         headers={
             "List-Unsubscribe": f"<{tokens.url('unsubscribe', about)}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            # Message tags for SES's bounce and complaint events (ids only).
+            f"{TAG_HEADER_PREFIX}Tenant": p.tenant_id,
+            f"{TAG_HEADER_PREFIX}Flow": p.flow_id,
+            f"{TAG_HEADER_PREFIX}Step": ctx.step.id or "",
+            f"{TAG_HEADER_PREFIX}Participant": p.participant_id,
         },
     )
     message_id = runtime.email.send(message)

@@ -345,3 +345,22 @@ def notification(tenant_id: str, associate_id: str, notification_id: str) -> dic
     except DoesNotExist:
         return None
     return loads(item.data)
+
+
+def publish(kind: str, object_id: str, tenant_id: str) -> None:
+    """Make a tenant's object reachable by id alone, for a public url without a tenant in it
+    (a form's ``/f/{form_id}``): ``pk = global#kind``, ``sk = object id``."""
+    CrmItem(key("global", kind), object_id, data=dumps({"tenant_id": tenant_id})).save()
+
+
+def unpublish(kind: str, object_id: str) -> None:
+    CrmItem(key("global", kind), object_id).delete()
+
+
+def publisher(kind: str, object_id: str) -> str | None:
+    """The tenant that published ``object_id``, or None."""
+    try:
+        item = CrmItem.get(key("global", kind), object_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return str(loads(item.data)["tenant_id"])

@@ -546,10 +546,11 @@ def test_two_workers_on_one_outside_effect_start_it_once(
     ):
         _in_two_threads(lambda: _run_or_lose(body, lost))
 
-    # Then: one claimed, the script started once, the participant moved once; the other
-    # saw a fresh claim and failed its delivery (SQS brings it back; it is then one behind)
+    # Then: one claimed, the script started once, the participant moved once. The other saw
+    # a fresh claim and failed its delivery (SQS brings it back; it is then one behind) or,
+    # when the winner had recorded the effect by then, committed that and lost the race.
     assert sorted(claims) == [False, True]
-    assert len(lost) == 1
+    assert len(lost) <= 1
     assert len(scripts.effects) == 1
     p = t.participant(flow_id, pid)
     assert (p.step_id, p.seq) == ("w", 2)

@@ -1,0 +1,154 @@
+"""Tracked links and forms (API.md "Forms, tracked links, opens"; SPEC.md §6): what a client
+writes, what the API answers, and the actions both carry."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+
+from chalicelib.api.models import ApiModel, Stamped
+from chalicelib.settings import get_settings
+from chalicelib.steps.durations import Duration
+
+HTTP_URL = r"^https?://[^\s]+$"
+Short = Field(None, max_length=200)
+
+
+class Response(ApiModel):
+    type: Literal["redirect", "text"] = "redirect"
+    text: str = Field("", max_length=10_000, description="shown as plain text for type text")
+
+
+class FieldValue(ApiModel):
+    field: str = Field(..., min_length=1, max_length=64, description="an extra field's name")
+    value: str | float | bool | None = None
+
+
+class SelectionRef(ApiModel):
+    selection_id: str
+
+
+class ProjectRef(ApiModel):
+    project_id: str
+
+
+class FollowUpAction(ApiModel):
+    type: Literal["task", "meeting"] = "task"
+    title: str = Field(..., min_length=1, max_length=200)
+    description: str = Field("", max_length=10_000)
+    project_id: str | None = None
+    assign_to_our_contact: bool = Field(True, description="the contact's owner, if it has one")
+    default_recipient_id: str | None = Field(None, description="an associate, else")
+    duration: Duration | None = Field(None, description="ISO 8601; a meeting's length, from now")
+
+
+class RequestAction(ApiModel):
+    title: str = Field(..., min_length=1, max_length=200)
+    type: str | None = Short
+    priority: str | None = Short
+    category: str | None = Short
+    owner: str = Field("auto", description="auto (service owner, else owner), or an associate id")
+    message: str = Field("", max_length=10_000)
+
+
+class LinkActions(ApiModel):
+    response: Response = Field(default_factory=Response)
+    set_field: FieldValue | None = None
+    add_interest: str | None = Short
+    remove_interest: str | None = Short
+    add_to_selection: SelectionRef | None = None
+    remove_from_selection: SelectionRef | None = None
+    add_to_project: ProjectRef | None = None
+    remove_from_project: ProjectRef | None = None
+    follow_up: FollowUpAction | None = None
+    request: RequestAction | None = None
+    script_id: str | None = Field(
+        None,
+        description="run synchronously (2 s budget) with custId, linkId, shipmentId, linkUrl, "
+        "linkHits; its returnUrl (http/https) replaces the redirect",
+    )
+    once_per_contact: bool = Field(False, description="run the actions on a contact's 1st click")
+
+
+class LinkFields(ApiModel):
+    url: str = Field(..., pattern=HTTP_URL, max_length=2000, description="where a click goes")
+    name: str = Field("", max_length=200)
+    actions: LinkActions = Field(default_factory=LinkActions)
+
+
+class Link(LinkFields, Stamped):
+    pass
+
+
+class FormField(ApiModel):
+    name: str = Field(..., pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+    label: str = Field("", max_length=200)
+    type: Literal["text", "email", "tel", "number", "checkbox", "textarea", "hidden"] = "text"
+    required: bool = False
+    maps_to: str | None = Field(
+        None,
+        description="a contact field (first_name, last_name, mobile_phone, category, business) "
+        "or extra_fields.<name> that a processed submission fills",
+    )
+
+
+class FormActions(ApiModel):
+    add_to_selection: SelectionRef | None = None
+    add_to_project: ProjectRef | None = None
+    add_interest: str | None = Short
+    default_category: str | None = Field(None, max_length=200, description="for a new contact")
+    default_business: str | None = Field(None, max_length=200, description="for a new contact")
+    request: RequestAction | None = None
+    response_mailing_id: str | None = Field(None, description="emailed to the submitter")
+    script_id: str | None = Field(None, description="invoked (async) with the submission")
+
+
+class FormFields(ApiModel):
+    name: str = Field(..., min_length=1, max_length=200)
+    fields: list[FormField] = Field(default_factory=list, max_length=100)
+    processing: Literal["auto", "auto_known", "manual"] = Field(
+        "auto",
+        description="auto: match by email or create; auto_known: process known submitters, "
+        "queue unknown ones; manual: queue all",
+    )
+    thank_you_url: str | None = Field(None, pattern=HTTP_URL, max_length=2000)
+    actions: FormActions = Field(default_factory=FormActions)
+
+    @field_validator("fields")
+    @classmethod
+    def _unique_names(cls, fields: list[FormField]) -> list[FormField]:
+        names = [f.name for f in fields]
+        if len(names) != len(set(names)):
+            raise ValueError("two fields have the same name")
+        return fields
+
+
+class Form(FormFields, Stamped):
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def submit_url(self) -> str:
+        """Where the HTML form posts (public, no key)."""
+        return f"{get_settings().public_base_url.rstrip('/')}/f/{self.id}"
+
+
+class TrackedUrl(BaseModel):
+    url: str
+
+
+class Submission(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    form_id: str
+    status: Literal["pending", "processed"]
+    email: str
+    fields: dict[str, str]
+    submitted_at: str
+    contact_id: str | None = None
+    processed_at: str | None = None
+
+
+class ProcessBody(ApiModel):
+    contact_id: str | None = Field(
+        None, description="link the submission to this contact; none: find by email or create"
+    )
