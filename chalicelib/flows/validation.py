@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from chalicelib.aws import client
 from chalicelib.crm.resources import EXTRA_FIELD
 from chalicelib.flows.definition import TARGETS, FlowDefinition, walk
+from chalicelib.flows.overlap import trigger_overlaps
 from chalicelib.flows.rules import check_rules
 from chalicelib.messaging.merge_tags import unknown_tags
 from chalicelib.settings import get_settings
@@ -96,6 +97,10 @@ def find_problems(ctx: TenantContext) -> list[FlowProblem]:
         if mailing_step and mailing_step not in email_steps:
             issues.append(Issue("settings.mailing_step_id", f"no email step {mailing_step}"))
         problems.extend(FlowProblem(step_id=step.id, **vars(issue)) for issue in issues)
+    problems.extend(
+        FlowProblem(step_id=step_id, **vars(issue))
+        for step_id, issue in trigger_overlaps(ctx.tenant_id, ctx.flow)
+    )
     return problems
 
 

@@ -183,3 +183,30 @@ def test_a_loop_of_flows_stops_at_the_chain_limit(
     assert depths == list(range(11))
     assert any("chain deeper than" in r.getMessage() for r in caplog.records)
     world.check(flow_a, flow_b)
+
+
+def test_warnings_when_a_trigger_s_own_actions_repeat_or_contradict_a_step(world: World) -> None:
+    selection = world.selection()
+    form = world.http.post(
+        "/v1/forms", {"name": "F", "actions": {"add_to_selection": {"selection_id": selection}}}
+    ).json["id"]
+    link = world.http.post(
+        "/v1/links",
+        {"url": "https://example.com", "actions": {
+            "remove_from_selection": {"selection_id": selection}, "add_interest": "Demo"}},
+    ).json["id"]  # fmt: skip
+    add = {"id": "add", "type": "add_to_list", "settings": {"selection_id": selection}}
+    interest = {"id": "int", "type": "update_contact", "settings": {"updates": [
+        {"field": "interests", "action": "add", "value": "Demo"}]}}  # fmt: skip
+    triggers = [{"type": "form_submitted", "form_id": form},
+                {"type": "link_clicked", "link_id": link}]  # fmt: skip
+    body = {"name": "F", "steps": [add, interest], "triggers": triggers}
+    flow = world.http.post("/v1/flows", body).json
+    warnings = {(p["step_id"], p["message"]) for p in flow["problems"]}
+    assert all(p["severity"] == "warning" for p in flow["problems"])
+    assert warnings == {
+        ("add", f"the form {form} (triggers[0]) already adds this selection: the step repeats it"),
+        ("add", f"the link {link} (triggers[1]) removes this selection: the step contradicts it"),
+        ("int", f"the link {link} (triggers[1]) already adds this interest: the step repeats it"),
+    }
+    assert world.http.post(f"/v1/flows/{flow['id']}/start").status == 200
