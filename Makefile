@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types unit install clean
+.PHONY: run test lint types unit install clean package
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,16 @@ types: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q
 
+# `make package STAGE=prod`: the one deployable template in build/ (README "Deploying").
+STAGE ?= dev
+package: $(STAMP)
+	$(BIN)/python -m infra.package --stage $(STAGE)
+
+# tests/infra check the very template this packaged and cfn-lint passed.
+test: export FLOWS_TEMPLATE := $(CURDIR)/build/template.json
 test: lint types
+	$(BIN)/python -m infra.package --stage dev
+	$(BIN)/cfn-lint build/template.json
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || echo "Debian's chromium is not installed: tests/browser will skip"
 	$(BIN)/python -m pytest -q
 
