@@ -39,6 +39,18 @@ def chalice_package(stage: str, into: Path) -> dict[str, object]:
     return loaded
 
 
+def prune_chalice_cache(keep: int = 2) -> None:
+    """Chalice caches one ~24 MB bundle per state of requirements.txt, app.py and chalicelib/
+    in .chalice/deployments and never deletes any: keep the newest few."""
+    bundles = sorted(
+        (ROOT / ".chalice" / "deployments").glob("*.zip"),
+        key=lambda path: path.stat().st_mtime,
+        reverse=True,
+    )
+    for stale in bundles[keep:]:
+        stale.unlink(missing_ok=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", choices=STAGES, default="dev")
@@ -53,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.move(raw / "deployment.zip", out / "deployment.zip")
     (out / "template.json").write_text(json.dumps(template, indent=1) + "\n")
     shutil.rmtree(raw)
+    prune_chalice_cache()
     resources = template["Resources"]
     print(
         f"{out / 'template.json'}: stage {args.stage}, {len(resources)} resources, "
