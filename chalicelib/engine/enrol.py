@@ -12,7 +12,7 @@ import logging
 from dataclasses import replace
 
 from chalicelib.clock import iso, iso_ms
-from chalicelib.engine import navigation
+from chalicelib.engine import health, navigation
 from chalicelib.engine.dispatch import dispatch
 from chalicelib.engine.facts import Facts
 from chalicelib.engine.runtime import MAX_CHAIN_DEPTH, runtime
@@ -79,6 +79,7 @@ def propose(
         ) from error
     _remove_from_other_flows(tenant_id, contact_id, definition.remove_from_flow_ids, flow_id)
     dispatch(p, now)
+    health.count(tenant_id, flow_id, "entered", now)
     return p
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from chalicelib.clock import iso, iso_ms
-from chalicelib.engine import navigation
+from chalicelib.engine import health, navigation
 from chalicelib.engine.dispatch import STEP, dispatch, wake_bucket_for
 from chalicelib.engine.facts import Facts
 from chalicelib.engine.messages import handles
@@ -442,6 +442,9 @@ def _commit(before: Participant, after: Participant, move: Move | dict[str, Any]
         log.info("lost the race for participant %s at seq %d", before.participant_id, before.seq)
         return False
     dispatch(moved, now)
+    if moved.status == "dropped_out" and moved.data.get("dropout_reason") == "step_failed":
+        health.count(before.tenant_id, before.flow_id, "failed", now)
+        health.check(before.tenant_id, before.flow_id)
     if detail.get("fires"):
         _fire(before, detail["fires"])
     if notify:

@@ -18,13 +18,23 @@ from chalicelib.api.models import ApiModel
 from chalicelib.flows.rules import Rule
 from chalicelib.ids import new_id
 from chalicelib.steps.base import StepSettings, StepType
+from chalicelib.steps.durations import Duration
 from chalicelib.steps.registry import STEP_TYPES
 from chalicelib.steps.split import Condition
 from chalicelib.store.flows import MAX_TRIGGER_KEYS
 from chalicelib.tenants.models import HHMM, WORKDAYS, Weekday
 
 STEP_ID = r"^[A-Za-z0-9_-]{1,64}$"
-READ_ONLY = ("id", "status", "version", "created_at", "updated_at", "problems", "stats")
+READ_ONLY = (
+    "id",
+    "status",
+    "version",
+    "created_at",
+    "updated_at",
+    "problems",
+    "stats",
+    "paused_reason",
+)
 
 TriggerType = Literal[
     "contact_created",
@@ -121,6 +131,17 @@ class Finish(ApiModel):
     otherwise_flow_id: str | None = None
 
 
+class AutoPause(ApiModel):
+    """Pause the flow by itself when too many recent participants drop out because a step
+    failed (``step_failed``): more than ``failure_rate`` of those enrolled within ``window``,
+    and at least ``min_failures`` of them."""
+
+    enabled: bool = True
+    failure_rate: float = Field(0.1, gt=0, le=1)
+    min_failures: int = Field(5, ge=1, le=1_000_000)
+    window: Duration = Field("P1D", description="ISO 8601; how far back 'recent' reaches")
+
+
 class Branch(ApiModel):
     id: str | None = Field(None, pattern=STEP_ID, description="stable across edits; server-made")
     name: str = Field("", max_length=200)
@@ -205,6 +226,8 @@ class FlowDefinition(ApiModel):
     sms_sender: str | None = None
     success: Success = Field(default_factory=Success)
     finish: Finish = Field(default_factory=Finish)
+    auto_pause: AutoPause = Field(default_factory=AutoPause)
+    owner_id: str | None = Field(None, description="the associate told when the flow pauses itself")
     steps: list[AnyStep] = Field(default_factory=list)
 
     @model_validator(mode="before")

@@ -34,6 +34,9 @@ class Flow(FlowDefinition):
         default_factory=FlowStats,
         description="counted on GET; null in the answers of start, pause and end",
     )
+    paused_reason: dict[str, Any] | None = Field(
+        None, description="why a paused flow paused itself (auto_pause); null otherwise"
+    )
 
     @model_validator(mode="before")
     @classmethod

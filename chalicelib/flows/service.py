@@ -10,7 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.api.pagination import Page, decode_cursor, encode_cursor
-from chalicelib.api.problems import ConflictError, NotFoundError, UnprocessableError, invalid
+from chalicelib.api.problems import (
+    ApiError,
+    ConflictError,
+    NotFoundError,
+    UnprocessableError,
+    invalid,
+)
 from chalicelib.clock import Clock, iso, utc_now
 from chalicelib.crm.models import MailingFields
 from chalicelib.crm.resources import MAILING
@@ -155,6 +161,9 @@ class FlowService:
             )
         resumed = FlowStatus(current.status) in LIVE
         record = self._moved(current, after, problems=problems)
+        # Failures before a (re)start do not count towards pausing it again (engine/health.py).
+        record.data.pop("paused_reason", None)
+        record.data["health_since"] = iso(self.clock())
         self._save(
             current,
             record,
@@ -173,6 +182,23 @@ class FlowService:
         keys = self._trigger_keys(self._definition(current))
         self._save(current, record, iso(self.clock()), before=keys, after=keys, new_version=False)
         return self._out(record, with_stats=False)
+
+    def auto_pause(self, flow_id: str, reason: dict[str, Any]) -> bool:
+        """Pause a running flow by itself (engine/health.py), saying why; False when it is
+        not running any more (paused or ended meanwhile)."""
+        current = self._require(flow_id)
+        if current.status != FlowStatus.RUNNING:
+            return False
+        record = self._moved(current, FlowStatus.PAUSED)
+        record.data["paused_reason"] = reason
+        keys = self._trigger_keys(self._definition(current))
+        try:
+            self._save(
+                current, record, iso(self.clock()), before=keys, after=keys, new_version=False
+            )
+        except ApiError:
+            return False  # it moved meanwhile
+        return True
 
     def end(self, flow_id: str) -> Flow:
         """End: triggers stop at once; the generation moves on, so every participant of the
@@ -341,6 +367,9 @@ class FlowService:
                 "updated_at": record.data["updated_at"],
                 "problems": record.data["problems"],
                 "stats": stats if with_stats else None,
+                "paused_reason": record.data.get("paused_reason")
+                if record.status == FlowStatus.PAUSED
+                else None,
             },
             strict=False,
         )

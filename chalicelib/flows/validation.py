@@ -129,6 +129,7 @@ def _flow_issues(ctx: TenantContext) -> Iterator[Issue]:
         yield Issue("success.jump_to_finish", "jump to finish without success criteria", "warning")
     if any(STEP_TYPES[s.type].sends_email for s in walk(flow.steps)):
         yield from _sender_domain(ctx)
+    yield from ctx.ref("associate", flow.owner_id, "owner_id")
     yield from ctx.ref("flow", flow.finish.on_success_flow_id, "finish.on_success_flow_id")
     yield from ctx.ref("flow", flow.finish.otherwise_flow_id, "finish.otherwise_flow_id")
 
