@@ -19,7 +19,13 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from chalicelib.clock import iso, iso_ms
 from chalicelib.engine import health, navigation
@@ -217,7 +223,10 @@ def _outcome(
     except PermanentStepError as error:
         outcome = drop_out("step_failed", error=str(error))
     except Exception as error:
-        last = receive_count >= MAX_TRIES
+        # A passing fault of AWS (throttling, a 5xx, a timeout) never drops the participant:
+        # the message comes back until it goes through (past the queue's maxReceiveCount, the
+        # DLQ and the sweeper bring it back). Only a step's own error counts towards MAX_TRIES.
+        last = receive_count >= MAX_TRIES and not _transient(error)
         sent_maybe = step_type.outside_effect and not _not_sent(error)
         if step_type.outside_effect and not last:
             if sent_maybe:
@@ -279,6 +288,23 @@ _REFUSED_CODES = frozenset(
         "ServiceUnavailableException",
     }
 )
+
+
+# Server-side failures: the call may or may not have taken effect, and a later try may pass.
+_SERVER_CODES = frozenset(
+    {"InternalServerError", "InternalFailure", "InternalError", "ServiceUnavailable"}
+)
+
+
+def _transient(error: Exception) -> bool:
+    """A fault of the AWS call, not of the step: a refusal, a 5xx, a lost connection."""
+    if _not_sent(error) or isinstance(error, ReadTimeoutError | ConnectionClosedError):
+        return True
+    if isinstance(error, ClientError):
+        code = error.response["Error"]["Code"]
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return code in _SERVER_CODES or status >= 500
+    return False
 
 
 def _not_sent(error: Exception) -> bool:

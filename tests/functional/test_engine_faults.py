@@ -11,19 +11,21 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from chalicelib.aws import client
 from chalicelib.clock import iso
 from chalicelib.engine import control, enrol, worker
 from chalicelib.engine.outcomes import RetryableStepError
-from chalicelib.engine.runtime import runtime
+from chalicelib.engine.runtime import MAX_TRIES, runtime
 from chalicelib.engine.sweeper import sweep
 from chalicelib.settings import get_settings
+from chalicelib.steps.registry import STEP_TYPES
 from chalicelib.store import models
 from chalicelib.store import participants as store
 from chalicelib.store.base import ConditionFailedError
@@ -741,4 +743,66 @@ def test_moto_at_scale_still_rolls_back_a_cancelled_transaction(
     assert reply.status == 409, reply.body
     assert [p.participant_id for p in participants_of(t.tenant_id, flow_id)] == [pid]
     engine.drain()
+    assert_invariant(t.tenant_id, flow_id)
+
+
+def _throttled() -> ClientError:
+    return ClientError(
+        {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"},
+         "ResponseMetadata": {"HTTPStatusCode": 400}},
+        "Invoke",
+    )  # fmt: skip
+
+
+def test_a_passing_aws_fault_never_drops_the_participant(
+    chalice_client: Any, engine: Engine, scripts: Scripts
+) -> None:
+    """Throttling on every try, past MAX_TRIES: the message keeps failing (SQS brings it back,
+    the DLQ and the sweeper after that); the participant stays on the step, unclaimed, and goes
+    on once AWS answers."""
+    t = Tenant.new(chalice_client)
+    flow_id = _effect_then_wait(t)
+    pid = t.enrol(flow_id)
+    body = json.loads(_next_step_message()["Body"])
+
+    def throttle() -> None:
+        raise _throttled()
+
+    scripts.before = throttle
+    for receive_count in range(1, MAX_TRIES + 3):
+        with pytest.raises(ClientError):
+            worker.run_step(body, receive_count=receive_count)
+        p = t.participant(flow_id, pid)
+        assert (p.status, p.step_id, p.seq) == ("active", "x", 1)
+        assert store.journal_entry(t.tenant_id, pid, 1) is None  # the claim was released
+    scripts.before = lambda: None
+    worker.run_step(body, receive_count=MAX_TRIES + 3)
+    assert len(scripts.effects) == 1
+    assert t.participant(flow_id, pid).step_id == "w"
+    discard("steps")
+
+
+def test_a_step_s_own_error_drops_the_participant_after_max_tries(
+    chalice_client: Any, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t = Tenant.new(chalice_client)
+    update = {"id": "u", "type": "update_contact",
+              "settings": {"updates": [{"field": "category", "action": "clear"}]}}  # fmt: skip
+    flow_id = t.flow([update, WAIT])
+    pid = t.enrol(flow_id)
+    body = json.loads(_next_step_message()["Body"])
+
+    def broken(ctx: Any, settings: Any) -> Any:
+        raise KeyError("a bug in the step")
+
+    monkeypatch.setitem(
+        STEP_TYPES, "update_contact", replace(STEP_TYPES["update_contact"], run=broken)
+    )
+    for receive_count in range(1, MAX_TRIES):
+        with pytest.raises(KeyError, match="a bug"):
+            worker.run_step(body, receive_count=receive_count)
+    worker.run_step(body, receive_count=MAX_TRIES)
+    p = t.participant(flow_id, pid)
+    assert (p.status, p.data["dropout_reason"]) == ("dropped_out", "step_failed")
+    discard("steps")
     assert_invariant(t.tenant_id, flow_id)
