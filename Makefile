@@ -27,6 +27,13 @@ types: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q
 
+# Benchmarks that print figures (bench/README.md), sized to take a few minutes in all.
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m bench.cost --participants 300
+	$(BIN)/python -m bench.overhead
+	$(BIN)/python -m bench.fanout --sizes 100,1000,3000 --waiting 5000
+
 # `make package STAGE=prod`: the one deployable template in build/ (README "Deploying").
 STAGE ?= dev
 package: $(STAMP)

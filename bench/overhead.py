@@ -1,0 +1,257 @@
+"""The step worker's time per step against the AWS operations a step cannot do without
+(issue 8, item 2).
+
+A step needs at least: one consistent GetItem (the participant), one conditional write (its
+move) and one SQS SendMessage (the next message). Both sides run on the same in-process moto, in
+the same run, on the same tables and the same queue, interleaved round by round (A B, then B A),
+and the figure is the median over the rounds:
+
+- worker: the ``steps`` queue's Lambda handler (``app.step_worker``: powertools' batch
+  processor, then ``worker.run_step``), fed synthetic SQS events of ten messages built from the
+  messages the previous round dispatched, on a flow of ``split`` steps (a decision that makes no
+  AWS call of its own: what remains is the engine's protocol);
+- minimal: a consistent GetItem of a participant item, a conditional PutItem of a participant-
+  sized item into the same table (so moto maintains the same indexes), and a SendMessage of a
+  step-sized body to the same queue, with the low-level boto3 client.
+
+Run: ``python -m bench.overhead [--participants 50 --rounds 30]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from typing import Any
+
+from bench import kit
+
+TARGET_RATIO = 1.5
+
+
+def build_flow(api: kit.Api, length: int) -> str:
+    """A running flow of ``length`` contact-data splits, each the next one's parent (a split's
+    branches hold the rest of the flow); no step makes an AWS call of its own."""
+    rest: list[dict[str, Any]] = []
+    for n in reversed(range(length)):
+        rule = {"field": "contact.first_name", "op": "eq", "value": "VIP"}
+        rest = [
+            {
+                "id": f"s{n}",
+                "type": "split",
+                "settings": {"basis": "contact_data"},
+                "branches": [{"name": "vip", "condition": {"rules": [rule]}, "steps": []}],
+                "everyone_else": {"steps": rest},
+            }
+        ]
+    flow = api.call("POST", "/v1/flows", {"name": "Overhead", "steps": rest}, expect=201).json
+    errors = [p for p in flow["problems"] if p["severity"] == "error"]
+    assert not errors, errors
+    api.call("POST", f"/v1/flows/{flow['id']}/start", expect=200)
+    return str(flow["id"])
+
+
+def enrol(api: kit.Api, flow_id: str, count: int) -> None:
+    for n in range(count):
+        contact = api.call("POST", "/v1/contacts", {"first_name": f"P{n}"}, expect=201).json
+        api.call(
+            "POST", f"/v1/flows/{flow_id}/participants", {"contact_id": contact["id"]}, expect=201
+        )
+
+
+def worker_round(handler: Any, meter: kit.Meter) -> tuple[float, int]:
+    """Run every message on the steps queue once, ten per synthetic event; (seconds, steps)."""
+    from chalicelib.engine.local_runtime import sqs_event
+
+    messages = kit.take_messages("steps")
+    for message in messages:
+        message["Attributes"] = {"ApproximateReceiveCount": "1"}
+    spent = 0.0
+    with kit.metering(meter):
+        for start in range(0, len(messages), 10):
+            event = sqs_event("steps", messages[start : start + 10])
+            started = time.perf_counter()
+            meter.in_handler = True
+            result = handler(event, None)
+            meter.in_handler = False
+            spent += time.perf_counter() - started
+            assert not result.get("batchItemFailures"), result
+    return spent, len(messages)
+
+
+class Minimal:
+    """The three operations a step needs, on the product's participants table and steps queue."""
+
+    def __init__(self, tenant_id: str, flow_id: str) -> None:
+        from chalicelib.aws import client, queue_url
+        from chalicelib.settings import get_settings
+
+        self.dynamodb, self.sqs = client("dynamodb"), client("sqs")
+        self.table = get_settings().table("participants")
+        self.url = queue_url("steps")
+        found = self.dynamodb.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"{tenant_id}#{flow_id}"}},
+            Limit=50,
+        )["Items"]
+        self.keys = [{"pk": i["pk"], "participant_id": i["participant_id"]} for i in found]
+        self.template = found[0]
+        self.body = json.dumps(
+            {
+                "type": "step",
+                "tenant": tenant_id,
+                "flow": flow_id,
+                "participant": "par_x" * 6,
+                "step": "s10",
+                "seq": 10,
+            }
+        )
+        self.seq = 0
+
+    def round(self, count: int) -> float:
+        sent: list[str] = []
+        started = time.perf_counter()
+        for n in range(count):
+            self.dynamodb.get_item(
+                TableName=self.table, Key=self.keys[n % len(self.keys)], ConsistentRead=True
+            )
+            self.dynamodb.put_item(
+                TableName=self.table,
+                Item=self.template
+                | {"participant_id": {"S": f"par_minimal{n:05d}"}, "seq": {"N": str(self.seq + 1)}},
+                ConditionExpression="attribute_not_exists(seq) OR seq = :seq",
+                ExpressionAttributeValues={":seq": {"N": str(self.seq)}},
+            )
+            sent.append(
+                self.sqs.send_message(QueueUrl=self.url, MessageBody=self.body)["MessageId"]
+            )
+        spent = time.perf_counter() - started
+        self._forget(set(sent))
+        return spent
+
+    @staticmethod
+    def _forget(ids: set[str]) -> None:
+        from moto.sqs.models import sqs_backends
+
+        from chalicelib.settings import get_settings
+
+        settings = get_settings()
+        queue = sqs_backends[settings.account_id][settings.region].queues[
+            settings.queue_name("steps")
+        ]
+        queue._messages[:] = [m for m in queue._messages if m.id not in ids]
+
+
+# Run with this process's environment (bench/kit.py's fake credentials and stage).
+COLD_START = """
+import time
+from chalicelib.store.models import ALL_MODELS
+started = time.perf_counter()
+for model in ALL_MODELS:
+    model._get_connection().connection.client
+print(len(ALL_MODELS), 1000 * (time.perf_counter() - started))
+"""
+
+
+def cold_start_ms() -> tuple[int, float]:
+    """In a fresh process: how long making the DynamoDB client of every PynamoDB model takes
+    (what a Lambda's cold start pays for the models it touches; no AWS call is made)."""
+    done = subprocess.run(  # noqa: S603 (this interpreter, a constant script)
+        [sys.executable, "-c", COLD_START],
+        cwd=kit.ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    models, spent = done.stdout.strip().splitlines()[-1].split()
+    return int(models), float(spent)
+
+
+def run(participants: int, rounds: int, cold_starts: int = 3) -> dict[str, Any]:
+    from app import step_worker
+
+    with kit.local_aws(), kit.app_client() as client:
+        kit.use_clock()
+        tenant_id, api = kit.new_tenant(client)
+        flow_id = build_flow(api, rounds + 2)
+        enrol(api, flow_id, participants)
+        minimal = Minimal(tenant_id, flow_id)
+        # Both sides run under the same light meter (calls and time, no capacity snapshots),
+        # so each AWS call pays the same hook cost on either side.
+        meter = kit.Meter(capacity=False)
+        worker_round(step_worker, kit.Meter(capacity=False))  # warm-up: caches, imports
+        with kit.metering(kit.Meter(capacity=False)):
+            minimal.round(participants)
+        minimal.seq += 1
+        worker_ms, minimal_ms, ratios = [], [], []
+        steps_run = 0
+        for r in range(rounds - 1):
+            if r % 2 == 0:
+                spent, steps = worker_round(step_worker, meter)
+                with kit.metering(kit.Meter(capacity=False)):
+                    base = minimal.round(steps)
+            else:
+                with kit.metering(kit.Meter(capacity=False)):
+                    base = minimal.round(participants)
+                spent, steps = worker_round(step_worker, meter)
+            minimal.seq += 1
+            assert steps == participants, (steps, participants)
+            steps_run += steps
+            worker_ms.append(1000 * spent / steps)
+            minimal_ms.append(1000 * base / steps)
+            ratios.append(spent / base)
+    return {
+        "cold_start": [cold_start_ms() for _ in range(cold_starts)],
+        "worker_ms": worker_ms,
+        "minimal_ms": minimal_ms,
+        "ratios": ratios,
+        "meter": meter,
+        "steps": steps_run,
+        "participants": participants,
+    }
+
+
+def report(result: dict[str, Any]) -> list[str]:
+    meter: kit.Meter = result["meter"]
+    steps = result["steps"]
+    worker, minimal = kit.median(result["worker_ms"]), kit.median(result["minimal_ms"])
+    ratio = kit.median(result["ratios"])
+    low, high = (
+        sorted(result["ratios"])[len(result["ratios"]) // 4],
+        sorted(result["ratios"])[(3 * len(result["ratios"])) // 4],
+    )
+    in_aws = 1000 * meter.handler_aws_seconds / steps
+    calls = ", ".join(f"{op} {count / steps:.2f}" for (_, op), count in sorted(meter.calls.items()))
+    verdict = "meets" if ratio <= TARGET_RATIO else "MISSES"
+    return [
+        f"overhead.py: {len(result['ratios'])} interleaved rounds of {result['participants']} "
+        "steps (synthetic SQS events of 10; splits on contact data)",
+        f"  worker (step_worker handler): {worker:.3f} ms per step (median of rounds)",
+        f"  minimal (GetItem consistent + conditional PutItem + SendMessage): {minimal:.3f} ms",
+        f"  ratio worker / minimal: {ratio:.2f} (median; quartiles {low:.2f}-{high:.2f}) -> "
+        f"{verdict} the target of {TARGET_RATIO}",
+        f"  the worker's AWS calls per step: {calls}",
+        f"  of the worker's time: {in_aws:.3f} ms a step inside AWS calls (moto), "
+        f"{worker - in_aws:.3f} ms in the product's and its libraries' Python",
+        f"  cold start: a fresh process makes the DynamoDB clients of all "
+        f"{result['cold_start'][0][0]} PynamoDB models in "
+        f"{kit.median([ms for _, ms in result['cold_start']]):.0f} ms "
+        f"(median of {len(result['cold_start'])})",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--participants", type=int, default=50, help="steps per round")
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--cold-starts", type=int, default=3, help="fresh processes timed")
+    args = parser.parse_args(argv)
+    print("\n".join(report(run(args.participants, args.rounds, args.cold_starts))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
