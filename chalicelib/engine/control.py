@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from chalicelib.clock import iso
@@ -22,7 +23,7 @@ from chalicelib.engine.dispatch import (
     dispatch_many,
     step_message,
 )
-from chalicelib.engine.enrol import EnrolmentRefusedError, propose, terminate
+from chalicelib.engine.enrol import EnrolmentRefusedError, propose
 from chalicelib.engine.messages import handles, send, send_batch
 from chalicelib.engine.runtime import PAGE_SIZE, PAGES_PER_JOB, runtime
 from chalicelib.store import flows as flow_store
@@ -129,15 +130,26 @@ def end(message: dict[str, Any]) -> None:
         return store.page_by_status(tenant_id, flow_id, phase, limit=PAGE_SIZE, after=cursor)
 
     def cancel(found: list[Participant]) -> None:
-        for p in found:
-            if p.generation < generation:
-                terminate(p, "cancelled")
+        # Each participant moves as ``terminate(p, "cancelled")`` would move it, a page in a
+        # few transactions instead of one each (a lost race skips that one, as before).
+        now = runtime.clock()
+        store.commit_many([_cancelled(p, now) for p in found if p.generation < generation])
 
     if message.get("cursor") is None and phase == "queued":
         delete_wake_schedules(tenant_id, flow_id)
     if _paged(message, fetch, cancel) is None and phase == "queued":
         base = {k: v for k, v in message.items() if k in ("type", "tenant", "flow", "generation")}
         send("control", base | {"phase": "active"})
+
+
+def _cancelled(p: Participant, now: datetime) -> store.Move:
+    """The move of ``enrol.terminate(p, "cancelled")``: terminal now, its message or wake
+    (if any) finds it so and is dropped."""
+    data = p.data | {"updated_at": iso(now)}
+    ended = replace(
+        p, status="cancelled", seq=p.seq + 1, wait_until=None, wake_bucket=None, data=data
+    )
+    return p.seq, ended, {"event": "cancelled", "at": iso(now)}
 
 
 @handles(ENROL_SELECTION)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
+import botocore.session
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
@@ -19,6 +20,33 @@ Write = Callable[[TransactWrite], None]
 
 class ConditionFailedError(Exception):
     """A conditional write lost: someone else changed the item first."""
+
+
+def share_botocore_loader() -> None:
+    """Make every botocore session PynamoDB creates (one per model's connection, and per thread)
+    share one data loader, so the service's JSON models are read from disk once per process.
+
+    Each session otherwise loads them again: ~0.25 s for every model first used in a process,
+    seconds of a Lambda cold start (bench/README.md, "cold start"). Sessions stay separate,
+    as PynamoDB wants them (botocore client creation is not thread-safe); only the loader's
+    read-only cache is shared."""
+    from pynamodb.connection import base as pynamodb_base
+
+    made = pynamodb_base.get_session  # type: ignore[attr-defined]
+    if getattr(made, "shares_loader", False):
+        return
+    loaders: list[Any] = []
+
+    def get_session() -> botocore.session.Session:
+        session = made()
+        if loaders:
+            session.register_component("data_loader", loaders[0])
+        else:
+            loaders.append(session.get_component("data_loader"))
+        return session
+
+    get_session.shares_loader = True  # type: ignore[attr-defined]
+    pynamodb_base.get_session = get_session  # type: ignore[attr-defined]
 
 
 @cache

@@ -13,6 +13,9 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 
 from chalicelib.settings import get_settings
+from chalicelib.store.base import share_botocore_loader
+
+share_botocore_loader()
 
 
 def _table(name: str) -> str:
@@ -155,19 +158,25 @@ class FlowVersionItem(Model):
     saved_at = UnicodeAttribute()
 
 
-class ParticipantsByStatus(_Index):
+class _KeysIndex(GlobalSecondaryIndex[Any]):
+    """A GSI of the keys only: a write that keeps an item's index keys costs the index nothing
+    (a step's move rewrites the participant, an index projected in full with it); readers get
+    the items themselves by key (bench/README.md, "Speed-ups")."""
+
+
+class ParticipantsByStatus(_KeysIndex):
     class Meta:
         index_name = "by_status"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     status_key = UnicodeAttribute(hash_key=True)
     participant_id = UnicodeAttribute(range_key=True)
 
 
-class ParticipantsByContact(_Index):
+class ParticipantsByContact(_KeysIndex):
     class Meta:
         index_name = "by_contact"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     contact_key = UnicodeAttribute(hash_key=True)
     pk = UnicodeAttribute(range_key=True)
@@ -186,8 +195,8 @@ class ParticipantItem(Model):
     """One contact's walk through one flow: ``pk = tenant#flow_id``, ``participant_id``.
 
     ``status_key`` (``tenant#flow#status``) pages participants by status for fan-out;
-    ``contact_key`` finds a contact's participations; ``wake_bucket`` (sparse) groups waits
-    that one Scheduler schedule wakes.
+    ``contact_key`` finds a contact's participations (both indexes hold the keys only);
+    ``wake_bucket`` (sparse) groups waits that one Scheduler schedule wakes.
     """
 
     class Meta:
