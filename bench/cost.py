@@ -200,7 +200,7 @@ def run(participants: int, click_share: float, enrol_minutes: float) -> dict[str
         with kit.metering(meter):
             gap = enrol_minutes * 60 / max(1, participants)
             for n, contact_id in enumerate(contacts):
-                t0 = time.perf_counter()
+                t0 = kit.cpu()
                 api.call(
                     "POST",
                     f"/v1/flows/{flow_id}/participants",
@@ -211,7 +211,7 @@ def run(participants: int, click_share: float, enrol_minutes: float) -> dict[str
                 # client runs it inside this call, so its time is in the API's.
                 meter.invocations["api"] += 1
                 meter.invocations["authorizer"] += 1
-                spent = time.perf_counter() - t0
+                spent = kit.cpu() - t0
                 meter.handler_seconds["api"] = meter.handler_seconds.get("api", 0.0) + spent
                 clock.advance(seconds=gap)
                 if n % DRAIN_EVERY == DRAIN_EVERY - 1:

@@ -2,9 +2,9 @@
 (issue 8, item 2).
 
 A step needs at least: one consistent GetItem (the participant), one conditional write (its
-move) and one SQS SendMessage (the next message). Both sides run on the same in-process moto, in
-the same run, on the same tables and the same queue, interleaved round by round (A B, then B A),
-and the figure is the median over the rounds:
+move) and one SQS SendMessage (the next message). All sides run on the same in-process moto, in
+the same run, on the same tables and the same queue, interleaved round by round in a rotating
+order, and each figure is the median over the rounds:
 
 - worker: the ``steps`` queue's Lambda handler (``app.step_worker``: powertools' batch
   processor, then ``worker.run_step``), fed synthetic SQS events of ten messages built from the
@@ -12,7 +12,12 @@ and the figure is the median over the rounds:
   AWS call of its own: what remains is the engine's protocol);
 - minimal: a consistent GetItem of a participant item, a conditional PutItem of a participant-
   sized item into the same table (so moto maintains the same indexes), and a SendMessage of a
-  step-sized body to the same queue, with the low-level boto3 client.
+  step-sized body to the same queue, with the low-level boto3 client;
+- batched (for reference): the worker's protocol with its three reads in one BatchGetItem, its
+  commit as a TransactWriteItems of two items, and its SendMessage: what worker.py could reach.
+
+Also: a Lambda cold start's share, the time a fresh process takes to make the DynamoDB clients
+of every PynamoDB model.
 
 Run: ``python -m bench.overhead [--participants 50 --rounds 30]``.
 """
@@ -23,7 +28,6 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from typing import Any
 
 from bench import kit
@@ -72,11 +76,11 @@ def worker_round(handler: Any, meter: kit.Meter) -> tuple[float, int]:
     with kit.metering(meter):
         for start in range(0, len(messages), 10):
             event = sqs_event("steps", messages[start : start + 10])
-            started = time.perf_counter()
+            started = kit.cpu()
             meter.in_handler = True
             result = handler(event, None)
             meter.in_handler = False
-            spent += time.perf_counter() - started
+            spent += kit.cpu() - started
             assert not result.get("batchItemFailures"), result
     return spent, len(messages)
 
@@ -88,17 +92,34 @@ class Minimal:
         from chalicelib.aws import client, queue_url
         from chalicelib.settings import get_settings
 
+        settings = get_settings()
         self.dynamodb, self.sqs = client("dynamodb"), client("sqs")
-        self.table = get_settings().table("participants")
+        self.table = settings.table("participants")
+        self.journal = settings.table("journal")
         self.url = queue_url("steps")
         found = self.dynamodb.query(
             TableName=self.table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"{tenant_id}#{flow_id}"}},
+            KeyConditionExpression="pk = :pk AND begins_with(participant_id, :par)",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"{tenant_id}#{flow_id}"},
+                ":par": {"S": "par_"},
+            },
             Limit=50,
         )["Items"]
         self.keys = [{"pk": i["pk"], "participant_id": i["participant_id"]} for i in found]
         self.template = found[0]
+        contact = self.template["contact_id"]["S"]
+        self.others = {
+            settings.table("flows"): {
+                "Keys": [{"tenant_id": {"S": tenant_id}, "flow_id": {"S": flow_id}}],
+                "ConsistentRead": True,
+            },
+            settings.table("crm"): {
+                "Keys": [{"pk": {"S": f"{tenant_id}#contact"}, "sk": {"S": contact}}],
+                "ConsistentRead": True,
+            },
+        }
+        self.tenant_id = tenant_id
         self.body = json.dumps(
             {
                 "type": "step",
@@ -113,7 +134,7 @@ class Minimal:
 
     def round(self, count: int) -> float:
         sent: list[str] = []
-        started = time.perf_counter()
+        started = kit.cpu()
         for n in range(count):
             self.dynamodb.get_item(
                 TableName=self.table, Key=self.keys[n % len(self.keys)], ConsistentRead=True
@@ -128,7 +149,51 @@ class Minimal:
             sent.append(
                 self.sqs.send_message(QueueUrl=self.url, MessageBody=self.body)["MessageId"]
             )
-        spent = time.perf_counter() - started
+        spent = kit.cpu() - started
+        self._forget(set(sent))
+        return spent
+
+    def batched_round(self, count: int) -> float:
+        """The worker's own protocol with its three reads (participant, flow, contact) in one
+        consistent BatchGetItem: a BatchGetItem, the commit's TransactWriteItems (participant
+        conditioned on seq, journal item on not existing) and a SendMessage."""
+        sent: list[str] = []
+        started = kit.cpu()
+        for n in range(count):
+            participant = self.keys[n % len(self.keys)]
+            self.dynamodb.batch_get_item(
+                RequestItems={self.table: {"Keys": [participant], "ConsistentRead": True}}
+                | self.others
+            )
+            moved = f"par_batched{n:05d}"
+            self.dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": self.template
+                            | {"participant_id": {"S": moved}, "seq": {"N": str(self.seq + 1)}},
+                            "ConditionExpression": "attribute_not_exists(seq) OR seq = :seq",
+                            "ExpressionAttributeValues": {":seq": {"N": str(self.seq)}},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.journal,
+                            "Item": {
+                                "pk": {"S": f"{self.tenant_id}#{moved}"},
+                                "seq": {"N": str(self.seq)},
+                                "data": {"S": '{"event":"bench"}'},
+                            },
+                            "ConditionExpression": "attribute_not_exists(seq)",
+                        }
+                    },
+                ]
+            )
+            sent.append(
+                self.sqs.send_message(QueueUrl=self.url, MessageBody=self.body)["MessageId"]
+            )
+        spent = kit.cpu() - started
         self._forget(set(sent))
         return spent
 
@@ -149,10 +214,10 @@ class Minimal:
 COLD_START = """
 import time
 from chalicelib.store.models import ALL_MODELS
-started = time.perf_counter()
+started = time.process_time()
 for model in ALL_MODELS:
     model._get_connection().connection.client
-print(len(ALL_MODELS), 1000 * (time.perf_counter() - started))
+print(len(ALL_MODELS), 1000 * (time.process_time() - started))
 """
 
 
@@ -185,29 +250,37 @@ def run(participants: int, rounds: int, cold_starts: int = 3) -> dict[str, Any]:
         worker_round(step_worker, kit.Meter(capacity=False))  # warm-up: caches, imports
         with kit.metering(kit.Meter(capacity=False)):
             minimal.round(participants)
+            minimal.batched_round(participants)
         minimal.seq += 1
-        worker_ms, minimal_ms, ratios = [], [], []
+        worker_ms, minimal_ms, batched_ms, ratios, batched_ratios = [], [], [], [], []
         steps_run = 0
         for r in range(rounds - 1):
-            if r % 2 == 0:
-                spent, steps = worker_round(step_worker, meter)
+            # The three measurements in a rotating order, so drift falls on all alike.
+            spent, base, batched, steps = 0.0, 0.0, 0.0, participants
+            for which in (("w", "m", "b"), ("m", "b", "w"), ("b", "w", "m"))[r % 3]:
+                if which == "w":
+                    spent, steps = worker_round(step_worker, meter)
+                    continue
                 with kit.metering(kit.Meter(capacity=False)):
-                    base = minimal.round(steps)
-            else:
-                with kit.metering(kit.Meter(capacity=False)):
-                    base = minimal.round(participants)
-                spent, steps = worker_round(step_worker, meter)
+                    if which == "m":
+                        base = minimal.round(participants)
+                    else:
+                        batched = minimal.batched_round(participants)
             minimal.seq += 1
             assert steps == participants, (steps, participants)
             steps_run += steps
             worker_ms.append(1000 * spent / steps)
             minimal_ms.append(1000 * base / steps)
+            batched_ms.append(1000 * batched / steps)
             ratios.append(spent / base)
+            batched_ratios.append(batched / base)
     return {
         "cold_start": [cold_start_ms() for _ in range(cold_starts)],
         "worker_ms": worker_ms,
         "minimal_ms": minimal_ms,
+        "batched_ms": batched_ms,
         "ratios": ratios,
+        "batched_ratios": batched_ratios,
         "meter": meter,
         "steps": steps_run,
         "participants": participants,
@@ -234,6 +307,9 @@ def report(result: dict[str, Any]) -> list[str]:
         f"  ratio worker / minimal: {ratio:.2f} (median; quartiles {low:.2f}-{high:.2f}) -> "
         f"{verdict} the target of {TARGET_RATIO}",
         f"  the worker's AWS calls per step: {calls}",
+        f"  the same protocol with its 3 reads in one BatchGetItem (+ TransactWriteItems + "
+        f"SendMessage): {kit.median(result['batched_ms']):.3f} ms, ratio "
+        f"{kit.median(result['batched_ratios']):.2f} to minimal (what worker.py could reach)",
         f"  of the worker's time: {in_aws:.3f} ms a step inside AWS calls (moto), "
         f"{worker - in_aws:.3f} ms in the product's and its libraries' Python",
         f"  cold start: a fresh process makes the DynamoDB clients of all "
