@@ -65,24 +65,43 @@ def timed_call(api: kit.Api, path: str, action: str) -> float:
     return kit.cpu() - started
 
 
-def run_jobs(handler: Any) -> tuple[float, int, int]:
-    """Run the control queue's jobs (and the jobs they post) to the end; (seconds, jobs, step
-    messages they posted)."""
+# A round trip to DynamoDB or SQS from a Lambda in the region (as in cost.py), for the
+# throughput "at AWS latency": the handler's own CPU time, with each AWS call at this instead
+# of moto's time.
+AWS_CALL_MS = 6.0
+
+
+def run_jobs(handler: Any) -> tuple[float, int, int, kit.Meter]:
+    """Run the control queue's jobs (and the jobs they post) to the end; (CPU seconds, jobs,
+    step messages they posted, the meter of their AWS calls)."""
     from chalicelib.engine.local_runtime import sqs_event
 
     spent, jobs, steps = 0.0, 0, 0
+    meter = kit.Meter(capacity=False, in_handler=True)
     while messages := kit.take_messages("control"):
         for message in messages:
             message["Attributes"] = {"ApproximateReceiveCount": "1"}
         for start in range(0, len(messages), 10):
             batch = messages[start : start + 10]
-            started = kit.cpu()
-            result = handler(sqs_event("control", batch), None)
-            spent += kit.cpu() - started
+            with kit.metering(meter):
+                started = kit.cpu()
+                result = handler(sqs_event("control", batch), None)
+                spent += kit.cpu() - started
             assert not result.get("batchItemFailures"), result
             jobs += len(batch)
             steps += len(kit.take_messages("steps"))
-    return spent, jobs, steps
+    return spent, jobs, steps, meter
+
+
+def _at_latency(size: int, job: tuple[float, int, int, kit.Meter]) -> tuple[float, str]:
+    """Participants per second at AWS latency, and the job's AWS calls per 100 participants."""
+    spent, _, _, meter = job
+    seconds = spent - meter.handler_aws_seconds + meter.handler_calls * AWS_CALL_MS / 1000
+    calls = ", ".join(
+        f"{operation} {100 * count / size:.1f}"
+        for (_, operation), count in sorted(meter.calls.items(), key=lambda kv: -kv[1])
+    )
+    return size / seconds, calls
 
 
 @dataclass
@@ -260,13 +279,22 @@ def report(
                 "  (fan-out not run: above --fanout-max)"
             )
             continue
-        resume_s, resume_jobs, resent = r["resume"]
-        end_s, end_jobs, _ = r["end"]
+        resume_s, resume_jobs, resent, _ = r["resume"]
+        end_s, end_jobs, _, _ = r["end"]
         lines.append(
             f"  {size:>12} {t['pause']:>9.2f} {t['start']:>9.2f} {t['end']:>9.2f} "
             f"{size / resume_s:>10.0f} {size / end_s:>9.0f} "
             f"{resume_jobs + end_jobs:>6} {resent:>8} {size / r['seeded_s']:>9.0f}"
         )
+    for r in results:
+        if "resume" not in r:
+            continue
+        for job in ("resume", "end"):
+            rate, calls = _at_latency(r["size"], r[job])
+            lines.append(
+                f"  {r['size']:>12} {job}: AWS calls per 100 participants: {calls}; at AWS "
+                f"latency ({AWS_CALL_MS:.0f} ms a call, one job at a time): ~{rate:.0f}/s"
+            )
     small, large = min(times), max(times)
     for action in ("pause", "start", "end"):
         ratio = times[large][action] / times[small][action]
