@@ -590,5 +590,19 @@ def take_messages(queue: str) -> list[dict[str, Any]]:
     return taken
 
 
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Collect garbage first, then none inside the block: a collection's pause would otherwise
+    land in whichever side of a comparison happened to trigger it."""
+    import gc
+
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0

@@ -73,7 +73,7 @@ def worker_round(handler: Any, meter: kit.Meter) -> tuple[float, int]:
     for message in messages:
         message["Attributes"] = {"ApproximateReceiveCount": "1"}
     spent = 0.0
-    with kit.metering(meter):
+    with kit.metering(meter), kit.no_gc():
         for start in range(0, len(messages), 10):
             event = sqs_event("steps", messages[start : start + 10])
             started = kit.cpu()
@@ -261,7 +261,7 @@ def run(participants: int, rounds: int, cold_starts: int = 3) -> dict[str, Any]:
                 if which == "w":
                     spent, steps = worker_round(step_worker, meter)
                     continue
-                with kit.metering(kit.Meter(capacity=False)):
+                with kit.metering(kit.Meter(capacity=False)), kit.no_gc():
                     if which == "m":
                         base = minimal.round(participants)
                     else:
