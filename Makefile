@@ -47,5 +47,10 @@ test: lint types
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || echo "Debian's chromium is not installed: tests/browser will skip"
 	$(BIN)/python -m pytest -q
 
+# The soak (tests/soak): 10,000 participants under injected faults; make test runs a few.
+.PHONY: soak
+soak: $(STAMP)
+	FLOWS_SOAK_PARTICIPANTS=$${FLOWS_SOAK_PARTICIPANTS:-10000} $(BIN)/python -m pytest -q -s -m soak tests/soak
+
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

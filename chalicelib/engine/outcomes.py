@@ -6,6 +6,7 @@ transaction with the journal item and the handler's own ``writes``, then dispatc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -73,6 +74,14 @@ class RunContext:
     step: Step
     now: datetime
     facts: Facts
+    # Set by the worker for a step with an outside effect: claims the step's journal item.
+    on_effect: Callable[[], None] | None = None
+
+    def outside(self) -> None:
+        """Call right before the outside effect (the send, the invoke). From here on a failure
+        may mean it happened, so it is never simply tried again (DESIGN.md's claim)."""
+        if self.on_effect is not None:
+            self.on_effect()
 
     @property
     def waiting_since(self) -> str | None:

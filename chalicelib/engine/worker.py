@@ -26,6 +26,7 @@ from botocore.exceptions import (
     EndpointConnectionError,
     ReadTimeoutError,
 )
+from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.clock import iso, iso_ms
 from chalicelib.engine import health, navigation
@@ -47,6 +48,7 @@ from chalicelib.engine.success import success_met
 from chalicelib.engine.window import next_opening
 from chalicelib.flows.definition import FlowDefinition
 from chalicelib.flows.lifecycle import FlowStatus
+from chalicelib.ids import new_id
 from chalicelib.steps.base import StepType
 from chalicelib.steps.registry import STEP_TYPES
 from chalicelib.store import activities, counters, records
@@ -214,10 +216,14 @@ def _outcome(
         opening = next_opening(window, definition.timezone, now)
         if opening > now:
             return wait_until(opening, send_window=True), False
+    claim: _Claim | None = None
     if step_type.outside_effect:
-        claimed = _claim(ctx, now)
-        if claimed is not True:
-            return (claimed, True) if claimed else None
+        earlier = _earlier_effect(ctx, now)
+        if earlier is not None:
+            return earlier, True
+        # The step calls ctx.outside() right before its effect; the claim is taken there, so
+        # a failure in anything the step does before it is a plain retry.
+        claim = ctx.on_effect = _Claim(ctx, now)
     try:
         outcome: Outcome = step_type.run(ctx, ctx.step.settings)
     except PermanentStepError as error:
@@ -227,8 +233,9 @@ def _outcome(
         # the message comes back until it goes through (past the queue's maxReceiveCount, the
         # DLQ and the sweeper bring it back). Only a step's own error counts towards MAX_TRIES.
         last = receive_count >= MAX_TRIES and not _transient(error)
-        sent_maybe = step_type.outside_effect and not _not_sent(error)
-        if step_type.outside_effect and not last:
+        taken = claim is not None and claim.taken
+        sent_maybe = taken and not _not_sent(error)
+        if taken and not last:
             if sent_maybe:
                 # It may have happened (a timeout after the call): never try it again.
                 store.record_journal(
@@ -237,7 +244,7 @@ def _outcome(
                     {"state": "uncertain", "claimed_at": iso(now), "error": type(error).__name__},
                 )
             else:
-                store.release_claim(ctx.participant)  # it did not happen: the retry may
+                _release(ctx.participant)  # it did not happen: the retry may
         if not last:
             raise
         log.exception("step failed after %d tries", receive_count)
@@ -246,24 +253,64 @@ def _outcome(
             if sent_maybe
             else drop_out("step_failed", error=f"{type(error).__name__}: {error}")
         )
-    if step_type.outside_effect:
+    taken = claim is not None and claim.taken
+    if taken:
         # Remember the effect before committing: a crash now must not repeat it.
         store.record_journal(
             ctx.participant,
             ctx.participant.seq,
             {"state": "effect", "claimed_at": iso(now), "effect": _freeze(outcome)},
         )
-    return outcome, step_type.outside_effect
+    return outcome, taken
 
 
-def _claim(ctx: RunContext, now: datetime) -> Outcome | bool | None:
-    """Claim the journal item before an outside effect. True: claimed, run the step. An
-    Outcome: an earlier run already did (or may have done) the effect, commit that. A fresh
-    claim of another worker raises a retryable error."""
+class _Claim:
+    """``ctx.outside()`` of an outside-effect step: claim the journal item of this seq once,
+    right before the effect; a claim taken meanwhile by another run is a retryable error."""
+
+    def __init__(self, ctx: RunContext, now: datetime) -> None:
+        self.ctx, self.now, self.taken = ctx, now, False
+
+    def __call__(self) -> None:
+        if self.taken:
+            return
+        p = self.ctx.participant
+        run = new_id("run")
+        entry = {"state": "claimed", "claimed_at": iso(self.now), "step_id": self.ctx.step.id,
+                 "run": run}  # fmt: skip
+        try:
+            claimed = store.claim(p, entry)
+        except Exception as error:
+            if not _transient(error):
+                raise
+            # The write may have happened (a timeout after it): whose claim is there?
+            claimed = _read_back(p, run)
+        if not claimed:
+            raise RetryableStepError("another run claimed this step's effect first")
+        self.taken = True
+
+
+def _read_back(p: Participant, run: str, tries: int = 3) -> bool:
+    """Whether the claim of ``p``'s seq is this run's; a few tries, then the last error."""
+    for attempt in range(tries):
+        try:
+            entry = store.journal_entry(p.tenant_id, p.participant_id, p.seq) or {}
+        except Exception:
+            if attempt == tries - 1:
+                raise
+            continue
+        return entry.get("run") == run
+    return False
+
+
+def _earlier_effect(ctx: RunContext, now: datetime) -> Outcome | None:
+    """What an earlier run of this seq left: its effect (commit that), an uncertain one or a
+    claim of a run that died (skip: never repeat it), a fresh claim (another run is at it:
+    retry later), or nothing (None: run the step)."""
     p = ctx.participant
-    if store.claim(p, {"state": "claimed", "claimed_at": iso(now), "step_id": ctx.step.id}):
-        return True
-    entry = store.journal_entry(p.tenant_id, p.participant_id, p.seq) or {}
+    entry = store.journal_entry(p.tenant_id, p.participant_id, p.seq)
+    if entry is None:
+        return None
     if entry.get("state") == "effect":
         return _thaw(entry["effect"])
     if entry.get("state") == "uncertain":
@@ -274,6 +321,18 @@ def _claim(ctx: RunContext, now: datetime) -> Outcome | bool | None:
         raise RetryableStepError("another worker holds this step's claim")
     # The run that claimed died without saying whether the effect happened: never repeat it.
     return skipped("effect_uncertain")
+
+
+def _release(p: Participant, tries: int = 3) -> None:
+    """Withdraw a claim whose effect did not happen, trying a few times: a claim left behind
+    turns into "effect uncertain", and the message would then never be sent."""
+    for attempt in range(tries):
+        try:
+            store.release_claim(p)
+            return
+        except Exception:
+            if attempt == tries - 1:
+                raise
 
 
 # Errors that say the call was refused before it did anything: the effect did not happen.
@@ -296,18 +355,32 @@ _SERVER_CODES = frozenset(
 )
 
 
+def _cause(error: Exception) -> Exception:
+    """The botocore error under a PynamoDB one (PynamoDB wraps what botocore raises)."""
+    cause = getattr(error, "cause", None) if isinstance(error, PynamoDBException) else None
+    return cause if isinstance(cause, Exception) else error
+
+
 def _transient(error: Exception) -> bool:
     """A fault of the AWS call, not of the step: a refusal, a 5xx, a lost connection."""
-    if _not_sent(error) or isinstance(error, ReadTimeoutError | ConnectionClosedError):
-        return True
-    if isinstance(error, ClientError):
-        code = error.response["Error"]["Code"]
-        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        return code in _SERVER_CODES or status >= 500
-    return False
+    error = _cause(error)
+    return _not_sent(error) or isinstance(error, ReadTimeoutError | ConnectionClosedError)
+
+
+def _server_error(error: ClientError) -> bool:
+    code = error.response["Error"]["Code"]
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return code in _SERVER_CODES or status >= 500
 
 
 def _not_sent(error: Exception) -> bool:
+    """Whether the failed call surely did not take effect: a refusal (throttling), a lost
+    connection before the request, or a 5xx. A 5xx is counted here as botocore counts it: it
+    retries 5xx answers itself, so retrying one adds no kind of duplicate it does not already
+    risk. Only a timeout after the request went out leaves the effect uncertain."""
+    error = _cause(error)
+    if isinstance(error, ClientError) and _server_error(error):
+        return True
     if isinstance(error, RetryableStepError | EndpointConnectionError | ConnectTimeoutError):
         return True
     return isinstance(error, ClientError) and error.response["Error"]["Code"] in _REFUSED_CODES

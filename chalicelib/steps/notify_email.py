@@ -58,6 +58,7 @@ def run(ctx: RunContext, settings: Settings) -> Outcome:
     message["Subject"] = render(settings.subject or "", tags)
     message.set_content(render(settings.text or "", tags))
     kind = settings.to if settings.to in ("our_contact", "our_service_contact") else "address"
+    ctx.outside()
     return notified(ctx, "email", runtime.email.send(message), kind)
 
 

@@ -54,6 +54,7 @@ def run(ctx: RunContext, settings: Settings) -> Outcome:
     if not text:
         return skipped("no_text")
     sender = settings.sender or ctx.flow.sms_sender
+    ctx.outside()
     ids = [runtime.sms.send(number, text, sender) for number in numbers]
     return notified(ctx, "sms", ",".join(ids), kind)
 

@@ -33,6 +33,7 @@ def run(ctx: RunContext, settings: Settings) -> Outcome:
         "participant": {"id": p.participant_id, "step_id": ctx.step.id, "seq": p.seq},
         "contact": ctx.facts.contact,
     }
+    ctx.outside()
     request_id = runtime.scripts.invoke(script.data["function_arn"], payload)
     return done(script_id=script.id, request_id=request_id)
 

@@ -132,6 +132,7 @@ def run(ctx: RunContext, settings: Settings) -> Outcome:
             f"{TAG_HEADER_PREFIX}Participant": p.participant_id,
         },
     )
+    ctx.outside()
     message_id = runtime.email.send(message)
     return sent(
         ctx, "email", message_id, subject=str(message["Subject"]), mailing_id=settings.mailing_id

@@ -42,6 +42,7 @@ def run(ctx: RunContext, settings: Settings) -> Outcome:
     text = render(settings.text or "", tag_values(ctx))
     if not text:
         return skipped("no_text")
+    ctx.outside()
     message_id = runtime.sms.send(mobile, text, settings.sender or ctx.flow.sms_sender)
     return sent(ctx, "sms", message_id, text=text, segments=sms_segments(text).count)
 

@@ -63,7 +63,7 @@ def transaction() -> Iterator[TransactWrite]:
         with TransactWrite(connection=_connection()) as tx:
             yield tx
     except TransactWriteError as error:
-        if error.cause_response_code == "TransactionCanceledException":
+        if error_code(error) == "TransactionCanceledException":
             raise ConditionFailedError(str(error)) from error
         raise
 
@@ -81,3 +81,17 @@ def loads(raw: str) -> dict[str, Any]:
     value = json.loads(raw)
     assert isinstance(value, dict)
     return value
+
+
+def error_code(error: Exception) -> str | None:
+    """The AWS error code under a PynamoDB error, or None (a timeout, a lost connection).
+
+    PynamoDB's own ``cause_response_code`` fails with AttributeError when the cause is a
+    botocore error without a response (a read timeout), hiding the real error.
+    """
+    cause = getattr(error, "cause", None)
+    response = getattr(cause, "response", None)
+    if not isinstance(response, dict):
+        return None
+    code = response.get("Error", {}).get("Code")
+    return str(code) if code else None

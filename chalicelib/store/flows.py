@@ -15,7 +15,7 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
-from chalicelib.store.base import ConditionFailedError, dumps, key, loads, transaction
+from chalicelib.store.base import ConditionFailedError, dumps, error_code, key, loads, transaction
 from chalicelib.store.models import FlowItem, FlowVersionItem, TriggerIndexItem
 
 # Transactions hold at most 100 items: the flow, its version and the trigger index changes.
@@ -157,7 +157,7 @@ def delete(tenant_id: str, record: FlowRecord, *, expected_status: str) -> None:
             condition=(FlowItem.version == record.version) & (FlowItem.status == expected_status)
         )
     except DeleteError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(error) == "ConditionalCheckFailedException":
             raise ConditionFailedError(record.flow_id) from error
         raise
     with FlowVersionItem.batch_write() as batch:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
-from chalicelib.store.base import Write, key
+from chalicelib.store.base import Write, error_code, key
 from chalicelib.store.models import MembershipItem
 
 
@@ -33,7 +33,7 @@ def add(tenant_id: str, list_id: str, contact_id: str, added_at: str) -> bool:
     try:
         item.save(condition=MembershipItem.contact_id.does_not_exist())
     except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(error) == "ConditionalCheckFailedException":
             return False
         raise
     return True
@@ -46,7 +46,7 @@ def remove(tenant_id: str, list_id: str, contact_id: str) -> bool:
             condition=MembershipItem.contact_id.exists()
         )
     except DeleteError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(error) == "ConditionalCheckFailedException":
             return False
         raise
     return True

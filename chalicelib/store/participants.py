@@ -15,7 +15,15 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.store.base import ConditionFailedError, Write, dumps, key, loads, transaction
+from chalicelib.store.base import (
+    ConditionFailedError,
+    Write,
+    dumps,
+    error_code,
+    key,
+    loads,
+    transaction,
+)
 from chalicelib.store.models import JournalItem, ParticipantGuardItem, ParticipantItem
 
 STATUSES = ("queued", "active", "finished", "succeeded", "dropped_out", "cancelled")
@@ -247,7 +255,7 @@ def claim(p: Participant, entry: dict[str, Any]) -> bool:
     try:
         _journal_item(p, p.seq, entry).save(condition=JournalItem.seq.does_not_exist())
     except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(error) == "ConditionalCheckFailedException":
             return False
         raise
     return True
@@ -262,7 +270,7 @@ def release_claim(p: Participant) -> None:
             condition=JournalItem.seq.exists()
         )
     except DeleteError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if error_code(error) != "ConditionalCheckFailedException":
             raise
 
 

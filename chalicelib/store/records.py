@@ -14,7 +14,15 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from chalicelib.store.base import ConditionFailedError, Write, dumps, key, loads, transaction
+from chalicelib.store.base import (
+    ConditionFailedError,
+    Write,
+    dumps,
+    error_code,
+    key,
+    loads,
+    transaction,
+)
 from chalicelib.store.models import CrmItem
 
 
@@ -246,7 +254,7 @@ def claim(tenant_id: str, scope: str, value: str, owner: str) -> str:
     try:
         item.save(condition=CrmItem.sk.does_not_exist())
     except PutError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if error_code(error) != "ConditionalCheckFailedException":
             raise
         held = CrmItem.get(key(tenant_id, "claim", scope), value, consistent_read=True)
         return str(loads(held.data)["id"])
@@ -287,7 +295,7 @@ def claim_value(pk: str, sk: str, data: str) -> str:
     try:
         CrmItem(pk, sk, data=data).save(condition=CrmItem.sk.does_not_exist())
     except PutError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if error_code(error) != "ConditionalCheckFailedException":
             raise
         return str(CrmItem.get(pk, sk, consistent_read=True).data)
     return data
@@ -331,7 +339,7 @@ def mark_notification_emailed(tenant_id: str, associate_id: str, notification_id
             condition=CrmItem.sk.exists() & (CrmItem.version == 1),
         )
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(error) == "ConditionalCheckFailedException":
             return False
         raise
     return True
