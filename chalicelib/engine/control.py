@@ -39,22 +39,54 @@ RESUME, END, ENROL_SELECTION, ERASE = "resume", "end", "enrol_selection", "erase
 Page = tuple[list[Any], str | None]
 
 
+class StoppedError(Exception):
+    """A job's page stopped at an item that failed; ``after`` is the key of the last item it
+    finished (None: none of this page)."""
+
+    def __init__(self, after: str | None, error: Exception) -> None:
+        super().__init__(str(error))
+        self.after = after
+        self.error = error
+
+
 def _paged(
     message: dict[str, Any],
     fetch: Callable[[str | None], Page],
     handle: Callable[[list[Any]], None],
 ) -> str | None:
-    """Handle up to PAGES_PER_JOB pages; post the continuation if more remain."""
+    """Handle up to PAGES_PER_JOB pages; post the continuation if more remain.
+
+    A handler that works item by item raises StoppedError when one fails: the job posts its
+    continuation from the last item done and ends well, so a passing fault costs one item's
+    retry, not the page's (nor, past maxReceiveCount, the job). With nothing done at all,
+    the error stands and SQS brings the message back.
+    """
     cursor = message.get("cursor")
+    progressed = False
     for _ in range(PAGES_PER_JOB):
+        page_start = cursor
         items, cursor = fetch(cursor)
-        handle(items)
+        try:
+            handle(items)
+        except StoppedError as stopped:
+            if stopped.after is None and not progressed:
+                raise stopped.error from stopped
+            resume_at = stopped.after or page_start
+            log.warning("job %s stopped by %s; continues after %s",
+                        message.get("type"), type(stopped.error).__name__, resume_at)  # fmt: skip
+            _continue(message, resume_at)
+            return resume_at
+        progressed = True
         if cursor is None:
             return None
+    _continue(message, cursor)
+    return cursor
+
+
+def _continue(message: dict[str, Any], cursor: str | None) -> None:
     send(
         "control", {k: v for k, v in message.items() if not k.startswith("_")} | {"cursor": cursor}
     )
-    return cursor
 
 
 def start_resume(tenant_id: str, flow_id: str) -> None:
@@ -161,11 +193,15 @@ def enrol_selection(message: dict[str, Any]) -> None:
         return memberships.members_page(tenant_id, selection_id, limit=PAGE_SIZE, after=cursor)
 
     def enrol(found: list[Any]) -> None:
+        done: str | None = None
         for member in found:
             try:
                 propose(tenant_id, flow_id, member.contact_id, cause=f"selection:{selection_id}")
             except EnrolmentRefusedError as refused:
                 log.info("member %s not enrolled: %s", member.contact_id, refused.reason)
+            except Exception as error:
+                raise StoppedError(done, error) from error
+            done = member.contact_id
 
     _paged(message, fetch, enrol)
 

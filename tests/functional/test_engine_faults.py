@@ -806,3 +806,36 @@ def test_a_step_s_own_error_drops_the_participant_after_max_tries(
     assert (p.status, p.data["dropout_reason"]) == ("dropped_out", "step_failed")
     discard("steps")
     assert_invariant(t.tenant_id, flow_id)
+
+
+def test_a_bulk_enrolment_that_fails_midway_goes_on_from_where_it_stopped(
+    chalice_client: Any, engine: Engine
+) -> None:
+    t = Tenant.new(chalice_client)
+    flow_id = t.flow([WAIT])
+    selection = t.http.post("/v1/selections", {"name": "Bulk"}).json["id"]
+    members = sorted(t.contact() for _ in range(5))
+    for contact_id in members:
+        assert t.http.put(f"/v1/selections/{selection}/members/{contact_id}").status == 200
+    proposed: list[str] = []
+
+    def counting(real: Callable[..., Any]) -> Callable[..., Any]:
+        def propose(tenant_id: str, flow: str, contact_id: str, **kw: Any) -> Any:
+            proposed.append(contact_id)
+            return real(tenant_id, flow, contact_id, **kw)
+
+        return propose
+
+    # When: the third member's enrolment fails once (a passing fault), mid-page
+    with (
+        replaced(control, "propose", counting),
+        failing_once(control, "propose", when=lambda *args, **_: args[2] == members[2]),
+    ):
+        reply = t.http.post(f"/v1/flows/{flow_id}/participants", {"selection_id": selection})
+        assert reply.status == 202
+        engine.drain()
+
+    # Then: the job went on from the third member; no one was proposed twice, all are in
+    assert sorted(p.contact_id for p in participants_of(t.tenant_id, flow_id)) == members
+    assert proposed == members
+    assert_invariant(t.tenant_id, flow_id)
