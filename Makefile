@@ -32,6 +32,7 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.cost --participants 300
 	$(BIN)/python -m bench.overhead
+	$(BIN)/python -m bench.latency --events 1000
 	$(BIN)/python -m bench.fanout --sizes 100,1000,3000 --waiting 5000
 
 # `make package STAGE=prod`: the one deployable template in build/ (README "Deploying").

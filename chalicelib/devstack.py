@@ -20,10 +20,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-POLL_IDLE_S = 0.2
+POLL_IDLE_S = 0.05
+LONG_POLL_S = 1
 SCHEDULER_TICK_S = 1.0
 
 
@@ -83,17 +85,38 @@ def _seed_demo(tenant_id: str) -> None:
             crm.add_member(SELECTION, newsletter.id, contact.id)  # type: ignore[attr-defined]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run Flows locally on moto.")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("FLOWS_PORT", "8000")))
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--seed-demo", action="store_true", help="load a few demo objects")
-    args = parser.parse_args(argv)
+@dataclass
+class Stack:
+    """A running local stack: its url, the dev tenant and key, and how to stop it."""
 
+    base_url: str
+    moto_url: str
+    tenant_id: str
+    api_key: str
+    stop_event: threading.Event
+    threads: list[threading.Thread]
+    server: Any
+    moto: Any
+
+    def stop(self) -> float:
+        """Stop serving and working; the seconds it took."""
+        started = time.monotonic()
+        self.stop_event.set()
+        self.server.server.shutdown()
+        self.server.server.server_close()
+        # The worker and scheduler poll the stop event at least once a second; being daemons,
+        # a busy one cannot hold the process past the deadline.
+        deadline = time.monotonic() + 3
+        for thread in self.threads[1:]:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        self.moto.stop()
+        return time.monotonic() - started
+
+
+def start(host: str, port: int, *, seed_demo: bool = False) -> Stack:
+    """Start moto, create the resources and the dev tenant, and serve the app with a queue
+    worker and a scheduler in threads (what ``make run`` runs; bench/latency.py too)."""
     _configure_environment()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
     from moto.server import ThreadedMotoServer
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -101,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     moto_host, moto_port = moto.get_host_and_port()
     moto_url = f"http://{moto_host}:{moto_port}"
     os.environ["AWS_ENDPOINT_URL"] = moto_url
-    os.environ.setdefault("FLOWS_PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
+    os.environ.setdefault("FLOWS_PUBLIC_BASE_URL", f"http://{host}:{port}")
 
     # Only now may the product be imported: its settings and clients read the environment.
     from chalice.config import Config
@@ -122,16 +145,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     # So a newcomer's first email flow works: moto verifies an identity at once.
     add_sender_domain(dev.tenant_id, SenderDomainCreate(domain="example.com"))
-    if args.seed_demo:
+    if seed_demo:
         _seed_demo(dev.tenant_id)
 
     config = Config.create(chalice_stage="dev", app_name="flows")
     try:
-        server = LocalDevServer(app_module.app, config, args.host, args.port)
-    except OSError as error:
-        print(f"cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        server = LocalDevServer(app_module.app, config, host, port)
+    except OSError:
         moto.stop()
-        return 1
+        raise
 
     stop = threading.Event()
     handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {
@@ -140,7 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     def work() -> bool:
-        return sum(pump_once(queue, handler) for queue, handler in handlers.items()) > 0
+        if sum(pump_once(queue, handler) for queue, handler in handlers.items()):
+            return True
+        # Idle: wait on the steps queue (SQS long polling, as Lambda's poller does), so a
+        # step message is picked up as it arrives instead of after a sleep.
+        return pump_once("steps", handlers["steps"], wait_s=LONG_POLL_S) > 0
 
     def schedule() -> bool:
         fire_due_schedules(utc_now())
@@ -155,40 +181,57 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for thread in threads:
         thread.start()
+    return Stack(
+        base_url=f"http://{host}:{port}",
+        moto_url=moto_url,
+        tenant_id=dev.tenant_id,
+        api_key=dev.api_key,
+        stop_event=stop,
+        threads=threads,
+        server=server,
+        moto=moto,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run Flows locally on moto.")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("FLOWS_PORT", "8000")))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--seed-demo", action="store_true", help="load a few demo objects")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    try:
+        stack = start(args.host, args.port, seed_demo=args.seed_demo)
+    except OSError as error:
+        print(f"cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+        stack.stop_event.set()
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
-    base = f"http://{args.host}:{args.port}"
+    base = stack.base_url
     print(
         "\n".join(
             [
                 "Flows local stack",
                 f"  API:           {base}   (OpenAPI at {base}/openapi.json)",
-                f"  dev tenant:    {dev.tenant_id}",
-                f"  dev API key:   {dev.api_key}",
+                f"  dev tenant:    {stack.tenant_id}",
+                f"  dev API key:   {stack.api_key}",
                 f"  operator key:  {os.environ['FLOWS_OPERATOR_KEY']}",
-                f"  moto endpoint: {moto_url}",
+                f"  moto endpoint: {stack.moto_url}",
                 f"Flows local stack ready on {base} (Ctrl-C stops it)",
             ]
         ),
         flush=True,
     )
-    while not stop.is_set():
-        stop.wait(0.5)
-    started = time.monotonic()
-    server.server.shutdown()
-    server.server.server_close()
-    # The worker and scheduler poll the stop event at least once a second; being daemons, a
-    # busy one cannot hold the process past the deadline.
-    deadline = time.monotonic() + 3
-    for thread in threads[1:]:
-        thread.join(timeout=max(0.0, deadline - time.monotonic()))
-    moto.stop()
-    print(f"stopped in {time.monotonic() - started:.1f}s", flush=True)
+    while not stack.stop_event.is_set():
+        stack.stop_event.wait(0.5)
+    print(f"stopped in {stack.stop():.1f}s", flush=True)
     return 0
 
 

@@ -20,6 +20,7 @@ RUNS = {
         "ratio worker / minimal",
     ),
     "fanout": (["--sizes", "5,10", "--reps", "1", "--waiting", "20"], "schedules:"),
+    "latency": (["--events", "4"], "trigger latency, local stack"),
 }
 
 
