@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.problems import Problem
-from chalicelib.api.routing import Api, Operation
+from chalicelib.api.routing import MAX_BODY_BYTES, Api, Operation
 
 _PARAM = re.compile(r"{(\w+)}")
 _DEFAULT_ERRORS = {
@@ -18,7 +18,15 @@ _DEFAULT_ERRORS = {
     403: "The key's role may not make this call",
     404: "Not found (or another tenant's)",
     409: "A rule of the object's lifecycle forbids the call",
+    413: f"The body is larger than {MAX_BODY_BYTES} bytes",
     422: "The object has problems that forbid the call",
+}
+# A request without an Authorization header never reaches the API: the gateway (API Gateway,
+# or chalice's local one) answers 401 itself, with this body.
+_GATEWAY_401 = {
+    "type": "object",
+    "properties": {"message": {"type": "string"}},
+    "required": ["message"],
 }
 
 Mode = Literal["validation", "serialization"]
@@ -64,6 +72,8 @@ def _operation(op: Operation, refs: dict[tuple[Any, Mode], Any]) -> dict[str, An
             "required": True,
             "content": {ct: {"schema": refs[(op.body, "validation")]} for ct in op.content_types},
         }
+    elif op.request_body is not None:
+        entry["requestBody"] = op.request_body
     success: dict[str, Any] = {"description": "Success"}
     if op.response is not None:
         success["content"] = {
@@ -74,8 +84,10 @@ def _operation(op: Operation, refs: dict[tuple[Any, Mode], Any]) -> dict[str, An
     statuses = set(op.errors)
     if op.access is not None:
         statuses |= {401, 403}
-    if op.body is not None or op.query is not None:
+    if op.body is not None or op.query is not None or op.request_body is not None:
         statuses.add(400)
+    if op.body is not None or op.request_body is not None:
+        statuses.add(413)
     if "{" in op.path:
         statuses.add(404)
     for status in sorted(statuses):
@@ -83,6 +95,11 @@ def _operation(op: Operation, refs: dict[tuple[Any, Mode], Any]) -> dict[str, An
             "description": _DEFAULT_ERRORS.get(status, "Error"),
             "content": problem,
         }
+    if op.access is not None:
+        responses["401"]["content"] = problem | {"application/json": {"schema": _GATEWAY_401}}
+    for status, answer in op.responses.items():
+        responses[str(status)] = answer
+    responses = dict(sorted(responses.items()))
     entry["responses"] = responses
     return entry
 

@@ -76,6 +76,12 @@ class Operation:
     response_content_type: str = "application/json"
     # Path parameters are ids (at most MAX_ID_LENGTH); a signed token is longer.
     max_param_length: int = MAX_ID_LENGTH
+    # The OpenAPI ``requestBody`` of an operation that reads its raw body itself (no ``body``
+    # model): CSV, a form post.
+    request_body: dict[str, Any] | None = None
+    # OpenAPI response objects by status, for answers besides ``status`` with ``response``
+    # and the problems: a redirect, an image, a page, a 202.
+    responses: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 class Api:
@@ -162,9 +168,7 @@ def _call(op: Operation, request: Request, params: dict[str, str]) -> Call:
         if principal.role not in op.access:
             raise ForbiddenError(f"The role {principal.role.value!r} may not make this call.")
     for name, value in params.items():
-        # Ids are made by the server: an empty or oversized one names nothing (and DynamoDB
-        # refuses such keys outright).
-        if not value or len(value) > op.max_param_length:
+        if not is_id(value, op.max_param_length):
             raise NotFoundError(f"No object with this {name}.")
     query = None
     if op.query is not None:
@@ -182,6 +186,13 @@ def _call(op: Operation, request: Request, params: dict[str, str]) -> Call:
     return Call(
         principal=principal, params=params, body=body, query=query, request=request, json=data
     )
+
+
+def is_id(value: str, max_length: int = MAX_ID_LENGTH) -> bool:
+    """Whether ``value`` may name a stored object at all. Ids are made by the server: an empty
+    or oversized one names nothing, and DynamoDB refuses such keys outright (a 500, where the
+    caller deserves a 400 or 404)."""
+    return 0 < len(value) <= max_length
 
 
 def raw_body(request: Request) -> bytes:

@@ -9,8 +9,15 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from chalicelib.api.auth import ANY_ROLE, CONTENT
 from chalicelib.api.pagination import ListQuery, Page
 from chalicelib.api.registry import api
-from chalicelib.api.routing import Call, Handler, Operation, content_type, raw_body
-from chalicelib.crm.imports import ImportResult, import_contacts, parse
+from chalicelib.api.routing import (
+    MAX_ID_LENGTH,
+    Call,
+    Handler,
+    Operation,
+    content_type,
+    raw_body,
+)
+from chalicelib.crm.imports import MAX_ROWS, ImportResult, import_contacts, parse
 from chalicelib.crm.models import ActivityEntry, Member
 from chalicelib.crm.resources import CONTACT, RESOURCES, Resource
 from chalicelib.crm.service import CrmService
@@ -21,7 +28,9 @@ class ContactQuery(ListQuery):
 
 
 class ByContactQuery(ListQuery):
-    contact_id: str | None = Field(None, description="only those of this contact")
+    contact_id: str | None = Field(
+        None, max_length=MAX_ID_LENGTH, description="only those of this contact"
+    )
 
 
 def _service(call: Call) -> CrmService:
@@ -237,7 +246,21 @@ api.add(
         "contacts",
         CONTENT,
         response=ImportResult,
-        errors=(409, 413),
+        errors=(409,),
         content_types=["application/json", "text/csv"],
+        request_body={
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/ContactFields"},
+                        "minItems": 1,
+                        "maxItems": MAX_ROWS,
+                    }
+                },
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        },
     )
 )

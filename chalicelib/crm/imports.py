@@ -83,7 +83,8 @@ def import_contacts(service: CrmService, rows: list[dict[str, Any]]) -> ImportRe
     seen: set[str] = set()
     for index, row in enumerate(rows):
         try:
-            fields = ContactFields.model_validate(row, strict=False)
+            # Strict, as a create's body is: a CSV row's cells are typed by _csv_row already.
+            fields = ContactFields.model_validate(row)
         except ValidationError as error:
             first = error.errors()[0]
             path = ".".join(str(part) for part in first["loc"])

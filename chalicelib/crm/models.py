@@ -26,6 +26,14 @@ Name = Field(..., min_length=1, max_length=200)
 Text = Field(None, max_length=200)
 
 
+def _iso_text(value: Any) -> Any:
+    """A time arrives as ISO 8601 text (the schema's ``date-time``). Lax parsing, which the
+    text needs, would also take a number as seconds since 1970: refuse it here."""
+    if value is not None and not isinstance(value, str | datetime):
+        raise ValueError("a time is ISO 8601 text, e.g. 2026-11-23T10:00:00Z")
+    return value
+
+
 class Consent(ApiModel):
     email: bool = True
     sms: bool = True
@@ -125,6 +133,11 @@ class FollowUpFields(ApiModel):
     project_id: str | None = None
     description: str = Field("", max_length=10_000)
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return _iso_text(value)
+
     @field_validator("start", "end")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
@@ -168,6 +181,11 @@ class SaleFields(ApiModel):
     project_id: str | None = None
     description: str = Field("", max_length=10_000)
     date: AwareDatetime | None = Field(None, strict=False, description="expected close date")
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return _iso_text(value)
 
     @field_validator("date")
     @classmethod

@@ -20,6 +20,7 @@ from chalicelib.api.problems import (
     from_validation_error,
     invalid,
 )
+from chalicelib.api.routing import is_id
 from chalicelib.clock import Clock, iso, utc_now
 from chalicelib.crm.extra_fields import check_extra_fields
 from chalicelib.crm.models import ActivityEntry, Member
@@ -258,7 +259,9 @@ class CrmService:
         for name, kind in resource.refs.items():
             held = set(_as_list(_dig(before or {}, name)))
             for ref in _as_list(_dig(data, name)):
-                if ref not in held and not records.exists(self.tenant_id, kind, ref):
+                if ref not in held and not (
+                    is_id(ref) and records.exists(self.tenant_id, kind, ref)
+                ):
                     raise invalid(name, f"no {kind.replace('_', ' ')} {ref}")
         if resource in (CONTACT, ASSOCIATE) and data.get("mobile_phone"):
             region = get_settings_of(self.tenant_id).default_phone_region

@@ -213,14 +213,50 @@ def _public(method: str, path: str, handler: Any, summary: str, **kw: Any) -> No
     )
 
 
-_public("GET", "/l/{token}", _click, "A tracked-link click: 302 to the link's url, or its text")
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_NOT_FOUND = {"description": "A forged, truncated or unknown token or id", "content": _PROBLEM}
+_TEXT = {"schema": {"type": "string"}}
+_PAGE = {"description": "A page", "content": {"text/html": _TEXT}}
+_LOCATION = {"Location": {"required": True, "schema": {"type": "string", "format": "uri"}}}
+# A public post from a browser: field names and values, nothing typed (the form says which).
+_FIELDS = {"type": "object", "additionalProperties": {"type": "string"}}
+
+_public("GET", "/l/{token}", _click, "A tracked-link click: 302 to the link's url, or its text",
+        responses={
+            200: {"description": "The link's text", "content": {"text/plain": _TEXT}},
+            302: {"description": "To the link's url", "headers": _LOCATION},
+            404: _NOT_FOUND,
+        })  # fmt: skip
 _public("GET", "/o/{token}", _open, "An email's open pixel (image/gif); counts once per message",
-        response_content_type="image/gif")  # fmt: skip
+        responses={
+            200: {"description": "A 1x1 transparent GIF",
+                  "content": {"image/gif": {"schema": {"type": "string", "format": "binary"}}}},
+            204: {"description": "The request does not accept an image: nothing to show"},
+            404: _NOT_FOUND,
+        })  # fmt: skip
 _public("GET", "/u/{token}", _unsubscribe_page, "Unsubscribe: the confirmation page",
-        response_content_type="text/html")  # fmt: skip
+        responses={200: _PAGE, 404: _NOT_FOUND})  # fmt: skip
 _public("POST", "/u/{token}", _unsubscribe, "Unsubscribe (RFC 8058 one-click); clears consent",
         content_types=[FORM_TYPE, "application/json", "text/plain", "multipart/form-data"],
-        response_content_type="text/html")  # fmt: skip
+        responses={200: _PAGE, 404: _NOT_FOUND})  # fmt: skip
 _public("POST", "/f/{form_id}", _submit,
         "Submit a form: urlencoded from a browser (303 to the thank-you url) or JSON (200)",
-        content_types=[FORM_TYPE, "application/json"], errors=(400, 404, 413))  # fmt: skip
+        content_types=[FORM_TYPE, "application/json"], response=forms.SubmitAnswer,
+        request_body={
+            "required": True,
+            "content": {
+                FORM_TYPE: {"schema": _FIELDS | {"required": ["email"]}},
+                "application/json": {"schema": {
+                    "type": "object", "required": ["email"],
+                    "additionalProperties": {"type": ["string", "number", "boolean"]}}},
+            },
+        },
+        responses={
+            200: {"description": "Received: JSON for a JSON post, a thank-you page for a "
+                  "browser's", "content": {
+                      "application/json": {"schema": {
+                          "$ref": "#/components/schemas/SubmitAnswer"}},
+                      "text/html": _TEXT}},
+            303: {"description": "A browser's post: to the form's thank-you url",
+                  "headers": _LOCATION},
+        })  # fmt: skip

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.api.pagination import Page, decode_cursor, encode_cursor
 from chalicelib.api.problems import ConflictError, NotFoundError, invalid
+from chalicelib.api.routing import is_id
 from chalicelib.clock import Clock, iso, iso_ms
 from chalicelib.crm.models import ContactFields
 from chalicelib.crm.resources import CONTACT, FORM, MAILING, SCRIPT
@@ -163,7 +164,9 @@ def process(
     form = Form.model_validate(form_record.data | {"id": form_id}, strict=False)
     if record.data["status"] != "pending":
         raise ConflictError("The submission was processed already.")
-    if contact_id is not None and records.get(tenant_id, CONTACT.kind, contact_id) is None:
+    if contact_id is not None and not (
+        is_id(contact_id) and records.exists(tenant_id, CONTACT.kind, contact_id)
+    ):
         raise invalid("contact_id", f"no contact {contact_id}")
     crm = CrmService(tenant_id, clock, cause=f"form:{form_id}")
     fields: dict[str, str] = record.data["fields"]
