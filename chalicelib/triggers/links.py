@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from chalicelib.api.problems import NotFoundError
 from chalicelib.clock import Clock, iso_ms
@@ -30,7 +29,7 @@ from chalicelib.store import counters, engagement, records
 from chalicelib.triggers.actions import Actions
 from chalicelib.triggers.fire import fire, wake
 from chalicelib.triggers.kinds import Fired
-from chalicelib.triggers.models import Link, LinkActions
+from chalicelib.triggers.models import Link, LinkActions, is_http_url
 
 log = logging.getLogger("flows.triggers")
 
@@ -176,12 +175,3 @@ def _script_url(
         return None
     url = answer.get("returnUrl") if isinstance(answer, dict) else None
     return url if isinstance(url, str) and is_http_url(url) else None
-
-
-def is_http_url(url: str) -> bool:
-    """An absolute http or https url with a host: what a redirect may go to."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and "\\" not in url

@@ -4,6 +4,7 @@ writes, what the API answers, and the actions both carry."""
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
@@ -11,8 +12,36 @@ from chalicelib.api.models import ApiModel, Stamped
 from chalicelib.settings import get_settings
 from chalicelib.steps.durations import Duration
 
-HTTP_URL = r"^https?://[^\s]+$"
+# An absolute http(s) url whose host part has no credentials (``https://bank.example@evil``)
+# and nothing a parser could read another way: no whitespace, control character or backslash.
+HTTP_URL = r"^https?://[^\s\x00-\x1f\x7f\\/?#@]+([/?#][^\s\x00-\x1f\x7f\\]*)?$"
 Short = Field(None, max_length=200)
+
+
+def is_http_url(url: str) -> bool:
+    """Whether a redirect may go to ``url`` (a link's url, a form's thank-you url, a script's
+    returnUrl, a plain link of an email): an absolute http(s) url with a host, no credentials,
+    and no character that would split a header (CR, LF) or that parsers read differently
+    (backslash, whitespace, control characters)."""
+    if len(url) > 2000 or any(c.isspace() or ord(c) < 0x20 or c in "\\\x7f" for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not {"@", "%"} & set(parts.netloc)
+        and port_ok
+    )
+
+
+def _http_url(url: str | None) -> str | None:
+    if url is not None and not is_http_url(url):
+        raise ValueError("an absolute http(s) url with a host and no credentials")
+    return url
 
 
 class Response(ApiModel):
@@ -76,6 +105,8 @@ class LinkFields(ApiModel):
     name: str = Field("", max_length=200)
     actions: LinkActions = Field(default_factory=LinkActions)
 
+    _url = field_validator("url")(_http_url)
+
 
 class Link(LinkFields, Stamped):
     pass
@@ -114,6 +145,8 @@ class FormFields(ApiModel):
     )
     thank_you_url: str | None = Field(None, pattern=HTTP_URL, max_length=2000)
     actions: FormActions = Field(default_factory=FormActions)
+
+    _thank_you_url = field_validator("thank_you_url")(_http_url)
 
     @field_validator("fields")
     @classmethod
