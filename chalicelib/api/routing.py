@@ -32,6 +32,8 @@ logger = Logger(service="flows")
 
 MAX_BODY_BYTES = 1_000_000
 MAX_ID_LENGTH = 200
+# A flow of 15 splits one inside another is ~64 levels of JSON.
+MAX_JSON_DEPTH = 64
 JSON_TYPES = ["application/json"]
 PATCH_TYPES = ["application/json", "application/merge-patch+json"]
 
@@ -214,13 +216,39 @@ def content_type(request: Request) -> str:
 
 def _json_object(request: Request) -> dict[str, Any]:
     raw = raw_body(request)
-    try:
-        data = json.loads(raw, parse_constant=_not_json) if raw.strip() else None
-    except (ValueError, RecursionError) as error:
-        raise BadRequestError(f"The body is not valid JSON: {error}") from error
+    data = parse_json(raw) if raw.strip() else None
     if not isinstance(data, dict):
         raise BadRequestError("The body must be a JSON object.")
     return data
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """A request body's JSON (RFC 8259: no NaN or Infinity), at most ``MAX_JSON_DEPTH`` arrays
+    and objects deep; 400 otherwise. Deeper data would reach no rule of the API and only make
+    the validators and serialisers recurse until they fail."""
+    try:
+        data = json.loads(raw, parse_constant=_not_json)
+    except (ValueError, RecursionError) as error:
+        raise BadRequestError(f"The body is not valid JSON: {error}") from error
+    if _deeper_than(data, MAX_JSON_DEPTH):
+        raise BadRequestError(f"The body nests arrays and objects deeper than {MAX_JSON_DEPTH}.")
+    return data
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            children = list(value.values())
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _not_json(constant: str) -> Any:

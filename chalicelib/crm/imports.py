@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.api.problems import ApiError, BadRequestError, FieldError
+from chalicelib.api.routing import parse_json
 from chalicelib.crm.models import ContactFields
 from chalicelib.crm.resources import CONTACT
 from chalicelib.crm.service import CrmService
@@ -45,10 +45,7 @@ def parse(raw: bytes, content_type: str) -> list[dict[str, Any]]:
     if content_type == "text/csv":
         rows = [_csv_row(row) for row in csv.DictReader(io.StringIO(text))]
     else:
-        try:
-            rows = json.loads(text)
-        except (ValueError, RecursionError) as error:
-            raise BadRequestError(f"The body is not valid JSON: {error}") from error
+        rows = parse_json(text)
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise BadRequestError("The body must be a JSON array of contact objects.")
     if not rows:

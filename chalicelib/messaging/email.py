@@ -15,6 +15,14 @@ from email.utils import formataddr
 POLICY = policy.SMTP.clone(max_line_length=998)
 _HREF = re.compile(r"""(href\s*=\s*)(["'])(https?://[^"']+)\2""", re.IGNORECASE)
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
+# Line breaks and other control characters: a header value keeps none (a merge tag may bring a
+# contact's "Ada\r\nBcc: ..." into the subject; the email library would refuse it outright).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+
+
+def one_line(value: str) -> str:
+    """``value`` as a header may hold it: every run of control characters becomes a space."""
+    return _CONTROL.sub(" ", value).strip()
 
 
 def rewrite_links(html: str, tracked: Callable[[str], str]) -> str:
@@ -43,13 +51,13 @@ def compose(
 ) -> EmailMessage:
     message = EmailMessage(policy=POLICY)
     name, address = sender
-    message["From"] = formataddr((name or "", address))
+    message["From"] = formataddr((one_line(name or ""), address))
     message["To"] = to
     if reply_to:
         message["Reply-To"] = reply_to
-    message["Subject"] = subject
+    message["Subject"] = one_line(subject)
     for header, value in headers.items():
-        message[header] = value
+        message[header] = one_line(value)
     message.set_content(text or " ")
     if html:
         message.add_alternative(html, subtype="html")

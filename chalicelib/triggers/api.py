@@ -4,7 +4,6 @@ and ``/f/``. The CRUD of links and forms is declared with the CRM kinds (crm/res
 
 from __future__ import annotations
 
-import json
 from html import escape
 from typing import Any, Literal
 from urllib.parse import parse_qsl
@@ -16,7 +15,7 @@ from chalicelib.api.auth import ANY_ROLE, CONTENT
 from chalicelib.api.pagination import ListQuery, Page
 from chalicelib.api.problems import BadRequestError
 from chalicelib.api.registry import api
-from chalicelib.api.routing import Call, Operation, content_type, raw_body
+from chalicelib.api.routing import Call, Operation, content_type, parse_json, raw_body
 from chalicelib.clock import utc_now
 from chalicelib.triggers import email_events, forms, links
 from chalicelib.triggers.models import ProcessBody, Submission, TrackedUrl
@@ -150,10 +149,7 @@ def _form_values(raw: bytes) -> dict[str, str]:
 
 
 def _json_values(raw: bytes) -> dict[str, str]:
-    try:
-        data = json.loads(raw) if raw.strip() else None
-    except (ValueError, RecursionError) as error:
-        raise BadRequestError(f"The body is not valid JSON: {error}") from error
+    data = parse_json(raw) if raw.strip() else None
     if not isinstance(data, dict):
         raise BadRequestError("The body must be a JSON object of field names and values.")
     values: dict[str, str] = {}
