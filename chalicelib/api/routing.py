@@ -106,8 +106,10 @@ class Api:
         query: type[BaseModel] | None = None,
         content_types: list[str] | None = None,
         errors: tuple[int, ...] = (),
+        responses: dict[int, dict[str, Any]] | None = None,
     ) -> Callable[[Handler], Handler]:
-        """Declare an operation. ``access`` None means public (no key)."""
+        """Declare an operation. ``access`` None means public (no key); ``responses`` documents
+        answers besides ``status`` and the problems (see ``Operation.responses``)."""
 
         def register(handler: Handler) -> Handler:
             self.add(
@@ -125,6 +127,7 @@ class Api:
                     content_types=content_types
                     or (PATCH_TYPES if method == "PATCH" else list(JSON_TYPES)),
                     errors=errors,
+                    responses=responses or {},
                 )
             )
             return handler
