@@ -229,6 +229,9 @@ def test_references_to_another_tenants_objects_are_refused(owner: World, intrude
         ("run", "settings.script_id"),
     }
     assert_problem(intruder.http.post(f"/v1/flows/{flow['id']}/start"), 422)
+    # My settings are mine; their sender domain stays theirs.
+    assert intruder.http.patch("/v1/settings", {"default_sender_name": "Mallory"}).status == 200
+    assert_problem(intruder.http.post("/v1/sender-domains", {"domain": owner.domain}), 409)
     # An import with their contact's email makes a contact of my own.
     imported = intruder.http.post("/v1/contacts/import", [{"email": owner.email}])
     assert imported.status == 200, imported.body
