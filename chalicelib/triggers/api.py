@@ -22,11 +22,16 @@ from chalicelib.triggers.models import ProcessBody, Submission, TrackedUrl
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 TOKEN_LENGTH = 4000
-NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+# Every public answer: never cached, no referrer, and read as the type it says (a link's text
+# is the tenant's, and must not be sniffed into HTML).
+NO_STORE = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 PAGE_HEADERS = NO_STORE | {
     "Content-Type": "text/html; charset=utf-8",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff",
 }
 
 

@@ -93,6 +93,17 @@ def test_a_replayed_click_counts_again_and_runs_its_actions_again(
     assert len(requests_of(world, contact)) == 3
 
 
+def test_a_links_text_is_plain_text_a_browser_may_not_sniff_into_html(
+    world: World, public: Http
+) -> None:
+    script = "<script>alert(document.cookie)</script>"
+    link_id = link(world, response={"type": "text", "text": script})
+    reply = follow(public, tracked(world, link_id, world.contact()))
+    assert (reply.status, reply.body.decode()) == (200, script)
+    assert reply.content_type == "text/plain; charset=utf-8"
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+
+
 def test_tampered_and_foreign_click_tokens_are_404_and_run_nothing(
     world: World, public: Http, chalice_client: Any
 ) -> None:
