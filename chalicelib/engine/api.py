@@ -57,6 +57,12 @@ def _service(call: Call) -> ParticipantService:
     response=ParticipantOut,
     status=201,
     errors=(409,),
+    responses={
+        202: {
+            "description": "A selection's members are proposed in the background",
+            "content": {"application/json": {"schema": Accepted.model_json_schema()}},
+        }
+    },
 )
 def propose_participant(call: Call) -> Any:
     from chalice.app import Response
