@@ -155,6 +155,15 @@ def start(host: str, port: int, *, seed_demo: bool = False) -> Stack:
         moto.stop()
         raise
 
+    # The request log names paths only: a query may hold an email address (?email=...).
+    handler_class = server.server.RequestHandlerClass
+
+    def log_request(self: Any, code: int | str = "-", size: int | str = "-") -> None:
+        path = str(getattr(self, "path", "")).split("?", 1)[0]
+        self.log_message('"%s %s" %s', getattr(self, "command", ""), path, str(code))
+
+    handler_class.log_request = log_request
+
     stop = threading.Event()
     handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {
         "steps": app_module.step_worker,

@@ -24,8 +24,8 @@ Status = Literal["queued", "active", "finished", "succeeded", "dropped_out", "ca
 class Proposal(ApiModel):
     """One contact, or every member of a static selection (in the background)."""
 
-    contact_id: str | None = None
-    selection_id: str | None = None
+    contact_id: str | None = Field(None, min_length=1, max_length=200)
+    selection_id: str | None = Field(None, min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _one(self) -> Proposal:

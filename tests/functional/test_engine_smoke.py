@@ -105,3 +105,10 @@ def test_deleting_a_flow_erases_its_participants(chalice_client: object, engine:
     engine.drain()
     assert participants_of(tenant_id, flow["id"]) == []
     assert all(store.history(tenant_id, p.participant_id) == [] for p in before)
+
+
+def test_a_proposal_with_an_empty_or_oversized_id_is_400(admin: Http) -> None:
+    flow = admin.post("/v1/flows", {"name": "f"}).json["id"]
+    for body in ({"contact_id": ""}, {"contact_id": "x" * 2000}, {"selection_id": "y" * 300}):
+        reply = admin.post(f"/v1/flows/{flow}/participants", body)
+        assert reply.status == 400, (body, reply.body)
