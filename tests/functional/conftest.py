@@ -124,8 +124,19 @@ def key_with_role(admin: Http, role: str) -> Http:
 
 @pytest.fixture
 def engine(aws: None) -> Iterator[Any]:
-    """The engine on a fake clock (tests/functional/engine_kit.py)."""
+    """The engine on a fake clock (tests/functional/engine_kit.py); afterwards no wake schedule
+    of this test is left to fire in another's drain."""
+    from tests.functional.engine_fixtures import delete_all_schedules
     from tests.functional.engine_kit import running_engine
 
     with running_engine() as running:
         yield running
+    delete_all_schedules()
+
+
+@pytest.fixture
+def world(chalice_client: Any, engine: Any) -> Any:
+    """A fresh tenant with its admin key and the engine (tests/functional/engine_fixtures.py)."""
+    from tests.functional.engine_fixtures import World
+
+    return World.new(chalice_client, engine)

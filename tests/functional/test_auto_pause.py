@@ -3,15 +3,11 @@ itself, says why, and tells its owner; a resume starts the count afresh."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from chalicelib.engine.outcomes import PermanentStepError
 from chalicelib.engine.runtime import runtime
-from tests.functional.engine_fixtures import World, delete_all_schedules
-from tests.functional.engine_kit import Engine, running_engine
+from tests.functional.engine_fixtures import World
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:broken"
 
@@ -29,18 +25,6 @@ class BrokenScripts:
 
     def call(self, function_arn: str, payload: dict[str, Any], timeout_s: float) -> Any:
         return None
-
-
-@pytest.fixture
-def engine(aws: None) -> Iterator[Engine]:
-    with running_engine() as running:
-        yield running
-    delete_all_schedules()
-
-
-@pytest.fixture
-def world(chalice_client: Any, engine: Engine) -> World:
-    return World.new(chalice_client, engine)
 
 
 def test_a_failing_flow_pauses_itself_and_tells_its_owner(world: World) -> None:

@@ -15,21 +15,8 @@ from chalicelib.engine.messages import send
 from chalicelib.engine.runtime import runtime
 from chalicelib.engine.window import next_opening
 from chalicelib.flows.definition import SendWindow
-from tests.functional.engine_fixtures import World, delete_all_schedules
-from tests.functional.engine_kit import Engine, running_engine, wake_schedules
-
-
-@pytest.fixture
-def engine(aws: None) -> Iterator[Engine]:
-    with running_engine() as running:
-        yield running
-    delete_all_schedules()
-
-
-@pytest.fixture
-def world(chalice_client: Any, engine: Engine) -> World:
-    return World.new(chalice_client, engine)
-
+from tests.functional.engine_fixtures import World
+from tests.functional.engine_kit import wake_schedules
 
 # -- step builders ------------------------------------------------------------------------------
 

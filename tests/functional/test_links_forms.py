@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -17,8 +16,8 @@ from chalicelib.messaging import tokens
 from chalicelib.store import engagement, records
 from chalicelib.triggers.email_events import handle_ses_events
 from tests.functional.conftest import Http, Reply
-from tests.functional.engine_fixtures import World, delete_all_schedules
-from tests.functional.engine_kit import Engine, running_engine
+from tests.functional.engine_fixtures import World
+from tests.functional.engine_kit import Engine
 from tests.functional.test_action_steps import _emails_sent, sender_domain
 
 FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -45,21 +44,9 @@ class Scripts:
 
 
 @pytest.fixture
-def engine(aws: None) -> Iterator[Engine]:
-    with running_engine() as running:
-        yield running
-    delete_all_schedules()
-
-
-@pytest.fixture
 def scripts(engine: Engine) -> Scripts:
     runtime.scripts = fake = Scripts()
     return fake
-
-
-@pytest.fixture
-def world(chalice_client: Any, engine: Engine) -> World:
-    return World.new(chalice_client, engine)
 
 
 @pytest.fixture

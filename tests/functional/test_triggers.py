@@ -4,28 +4,14 @@ flow's step), through the engine's gate; imports fire nothing; chains stop at de
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.functional.engine_fixtures import World, delete_all_schedules
-from tests.functional.engine_kit import Engine, running_engine
+from tests.functional.engine_fixtures import World
 
 NOTE = {"id": "note", "type": "notify_email", "settings": {"to": "ops@example.com",
         "subject": "s", "text": "t"}}  # fmt: skip
-
-
-@pytest.fixture
-def engine(aws: None) -> Iterator[Engine]:
-    with running_engine() as running:
-        yield running
-    delete_all_schedules()
-
-
-@pytest.fixture
-def world(chalice_client: Any, engine: Engine) -> World:
-    return World.new(chalice_client, engine)
 
 
 def triggered(world: World, *triggers: dict[str, Any], steps: Any = None) -> str:

@@ -1,3 +1,11 @@
 """Attack tests: the functional tests' in-process moto, chalice client and tenants."""
 
-from tests.functional.conftest import admin, anon, aws, chalice_client, other  # noqa: F401
+from tests.functional.conftest import (  # noqa: F401
+    admin,
+    anon,
+    aws,
+    chalice_client,
+    engine,
+    other,
+    world,
+)

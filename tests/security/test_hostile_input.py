@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import email
 import json
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -16,8 +14,7 @@ from chalicelib.api.auth import Role
 from chalicelib.api.registry import api
 from chalicelib.api.routing import MAX_BODY_BYTES, Operation
 from tests.functional.conftest import OPERATOR_KEY, Http
-from tests.functional.engine_fixtures import World, delete_all_schedules
-from tests.functional.engine_kit import Engine, running_engine
+from tests.functional.engine_fixtures import World
 from tests.functional.helpers import assert_problem, create
 from tests.functional.test_action_steps import _emails_sent, _sms_sent, sender_domain
 
@@ -97,18 +94,6 @@ def test_an_import_refuses_numbers_json_does_not_have(admin: Http, constant: str
 
 
 # -- what contacts write, in what the product sends ---------------------------------------------
-
-
-@pytest.fixture
-def engine(aws: None) -> Iterator[Engine]:
-    with running_engine() as running:
-        yield running
-    delete_all_schedules()
-
-
-@pytest.fixture
-def world(chalice_client: Any, engine: Engine) -> World:
-    return World.new(chalice_client, engine)
 
 
 HOSTILE_NAME = '<b onmouseover="x()">[[customer.email]]</b> {{7*7}} {0.__class__} ${7*7}'

@@ -20,8 +20,8 @@ import pytest
 from chalicelib.engine.runtime import runtime
 from chalicelib.triggers.email_events import handle_ses_events
 from tests.functional.conftest import OPERATOR_KEY, Http
-from tests.functional.engine_fixtures import World, delete_all_schedules
-from tests.functional.engine_kit import Engine, running_engine
+from tests.functional.engine_fixtures import World
+from tests.functional.engine_kit import Engine
 from tests.functional.helpers import create
 from tests.functional.test_action_steps import _emails_sent, _sms_sent, sender_domain
 from tests.functional.test_links_forms import ARN, FORM_TYPE, ses_record
@@ -62,13 +62,6 @@ def kept() -> Iterator[Kept]:
         logger.removeHandler(handler)
     for logger, level in saved:
         logger.setLevel(level)
-
-
-@pytest.fixture
-def engine(aws: None) -> Iterator[Engine]:
-    with running_engine() as running:
-        yield running
-    delete_all_schedules()
 
 
 def follow(public: Http, url: str, method: str = "GET", **kw: Any) -> Any:

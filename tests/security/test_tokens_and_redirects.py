@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,8 +16,8 @@ from chalicelib.engine.runtime import runtime
 from chalicelib.messaging import tokens
 from chalicelib.store import engagement
 from tests.functional.conftest import Http
-from tests.functional.engine_fixtures import World, delete_all_schedules
-from tests.functional.engine_kit import Engine, running_engine
+from tests.functional.engine_fixtures import World
+from tests.functional.engine_kit import Engine
 from tests.functional.test_links_forms import (
     ARN,
     FORM_TYPE,
@@ -32,21 +31,9 @@ from tests.functional.test_links_forms import (
 
 
 @pytest.fixture
-def engine(aws: None) -> Iterator[Engine]:
-    with running_engine() as running:
-        yield running
-    delete_all_schedules()
-
-
-@pytest.fixture
 def scripts(engine: Engine) -> Scripts:
     runtime.scripts = fake = Scripts()
     return fake
-
-
-@pytest.fixture
-def world(chalice_client: Any, engine: Engine) -> World:
-    return World.new(chalice_client, engine)
 
 
 @pytest.fixture
