@@ -32,9 +32,13 @@ def _hour(moment: datetime) -> str:
 
 
 def count(tenant_id: str, flow_id: str, name: str, at: datetime) -> None:
-    """Add 1 to the flow's ``entered`` or ``failed`` counter of the hour of ``at``."""
+    """Add 1 to the flow's ``entered`` or ``failed`` counter of the hour of ``at``. Best effort:
+    the enrolment or the step it counts has happened, and must not fail for its signal."""
     item = CrmItem(key(tenant_id, "health", flow_id), f"{_hour(at)}#{name}", data="{}")
-    item.update(actions=[CrmItem.version.add(1), CrmItem.data.set("{}")])
+    try:
+        item.update(actions=[CrmItem.version.add(1), CrmItem.data.set("{}")])
+    except Exception as error:
+        log.warning("flow %s: %s not counted (%s)", flow_id, name, type(error).__name__)
 
 
 def recent(tenant_id: str, flow_id: str, since: datetime) -> dict[str, int]:

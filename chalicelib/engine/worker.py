@@ -543,7 +543,10 @@ def _commit(before: Participant, after: Participant, move: Move | dict[str, Any]
     dispatch(moved, now)
     if moved.status == "dropped_out" and moved.data.get("dropout_reason") == "step_failed":
         health.count(before.tenant_id, before.flow_id, "failed", now)
-        health.check(before.tenant_id, before.flow_id)
+        try:
+            health.check(before.tenant_id, before.flow_id)
+        except Exception as error:  # the next failure checks again
+            log.warning("flow %s: health not checked (%s)", before.flow_id, type(error).__name__)
     if detail.get("fires"):
         _fire(before, detail["fires"])
     if notify:

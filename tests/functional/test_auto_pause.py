@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from chalicelib.engine.outcomes import PermanentStepError
 from chalicelib.engine.runtime import runtime
 from tests.functional.engine_fixtures import World
@@ -75,3 +77,24 @@ def test_a_few_failures_do_not_pause_and_the_rule_can_be_off(world: World) -> No
     assert bad.status == 400
     problems = world.http.post("/v1/flows", {"name": "x", "owner_id": "asc_nope"}).json["problems"]
     assert [p["path"] for p in problems] == ["owner_id"]
+
+
+def test_an_enrolment_does_not_fail_for_its_health_counter(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.client import BaseClient
+    from botocore.exceptions import ClientError
+
+    real = BaseClient._make_api_call
+
+    def throttled_counter(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        key = str(params.get("Key", {}).get("pk", {}).get("S", ""))
+        if operation == "UpdateItem" and "#health#" in key:
+            error = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
+            raise ClientError({"Error": error}, operation)
+        return real(self, operation, params)
+
+    flow = world.flow([{"id": "w", "type": "wait_time", "settings": {"duration": "P1D"}}])
+    monkeypatch.setattr(BaseClient, "_make_api_call", throttled_counter)
+    world.enrol(flow, world.contact())  # 201, though its count did not go in
+    assert len(world.everyone(flow)) == 1
