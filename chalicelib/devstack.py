@@ -109,7 +109,10 @@ class Stack:
         deadline = time.monotonic() + 3
         for thread in self.threads[1:]:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
-        self.moto.stop()
+        # moto's server joins its own thread without a deadline: give it one.
+        stopper = threading.Thread(target=self.moto.stop, daemon=True)
+        stopper.start()
+        stopper.join(timeout=3)
         return time.monotonic() - started
 
 
@@ -241,7 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     while not stack.stop_event.is_set():
         stack.stop_event.wait(0.5)
     print(f"stopped in {stack.stop():.1f}s", flush=True)
-    return 0
+    # Nothing is left to save (moto keeps everything in memory): leave now rather than wait on
+    # any request thread still open on moto's server.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
