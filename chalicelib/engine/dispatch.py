@@ -27,6 +27,9 @@ WAKE = "wake"
 
 
 def step_message(p: Participant) -> dict[str, Any]:
+    """DESIGN.md's ``{tenant, flow, participant, step, seq}``, and the participant's contact,
+    so the worker reads participant, flow and contact in one BatchGetItem (a message without
+    ``contact`` is still served, each read on its own)."""
     return {
         "type": STEP,
         "tenant": p.tenant_id,
@@ -34,6 +37,7 @@ def step_message(p: Participant) -> dict[str, Any]:
         "participant": p.participant_id,
         "step": p.step_id,
         "seq": p.seq,
+        "contact": p.contact_id,
     }
 
 

@@ -9,6 +9,10 @@
 5. Commit the move, the journal item and the step's writes in ONE transaction, conditioned on
    ``seq``: a lost condition means another worker moved it, and this run stops.
 6. Dispatch the next message.
+
+The participant, the flow's state and the contact are read in ONE consistent BatchGetItem
+when the message names the contact (every message ``dispatch.step_message`` makes); a message
+without it (sent by an earlier version) is served by a GetItem each, as before.
 """
 
 from __future__ import annotations
@@ -81,7 +85,12 @@ def on_step_message(body: dict[str, Any]) -> None:
 def run_step(message: dict[str, Any], *, receive_count: int = 1) -> None:
     """Process one step message (see the module's docstring for the protocol)."""
     tenant_id, flow_id = message["tenant"], message["flow"]
-    p = store.get(tenant_id, flow_id, message["participant"])
+    reads = _first_reads(message)
+    p = (
+        reads.participant
+        if reads is not None
+        else store.get(tenant_id, flow_id, message["participant"])
+    )
     if p is None:
         return
     redelivered_after_commit = p.seq == message["seq"] + 1 and receive_count > 1
@@ -96,7 +105,7 @@ def run_step(message: dict[str, Any], *, receive_count: int = 1) -> None:
             dispatch(p)
             _repair_fires(p, message["seq"])
         return
-    flow = flow_store.state(tenant_id, flow_id)
+    flow = reads.flow if reads is not None else flow_store.state(tenant_id, flow_id)
     if flow is None or p.generation < flow.generation or flow.status == FlowStatus.NOT_RUNNING:
         _commit(p, replace(p, status="cancelled"), {"event": "cancelled"})
         return
@@ -109,7 +118,22 @@ def run_step(message: dict[str, Any], *, receive_count: int = 1) -> None:
     if p.status == "queued":
         _move_on(p, definition, navigation.first_step(definition), Move({"event": "started"}), flow)
         return
-    _run(p, flow, definition, receive_count)
+    # The contact read with the participant is the one to use only if it is the participant's
+    # (a message always names it; if it ever did not, Facts reads the participant's own).
+    same_contact = reads is not None and reads.contact_id == p.contact_id
+    _run(p, flow, definition, receive_count, reads if same_contact else None)
+
+
+def _first_reads(message: dict[str, Any]) -> store.StepReads | None:
+    """The participant, the flow's state and the contact, in one consistent BatchGetItem, when
+    the message names the contact (``dispatch.step_message``); None for a message of an
+    earlier version without it: then each is read on its own, as before."""
+    contact_id = message.get("contact")
+    if not isinstance(contact_id, str) or not contact_id:
+        return None
+    return store.get_for_step(
+        message["tenant"], message["flow"], message["participant"], contact_id
+    )
 
 
 def _repair_fires(p: Participant, seq: int) -> None:
@@ -140,9 +164,19 @@ def _repair_hand_off(p: Participant) -> None:
         hand_off(p, flow)
 
 
-def _run(p: Participant, flow: FlowRecord, definition: FlowDefinition, receive_count: int) -> None:
+def _run(
+    p: Participant,
+    flow: FlowRecord,
+    definition: FlowDefinition,
+    receive_count: int,
+    reads: store.StepReads | None = None,
+) -> None:
+    """Run the participant's step; ``reads``: the first reads, holding the participant's own
+    contact (None: Facts reads it when the step needs it)."""
     now = runtime.clock()
     facts = Facts(p.tenant_id, p.contact_id)
+    if reads is not None:
+        facts.contact_record = reads.contact  # read already (None: it does not exist)
     met = bool(p.data.get("success_met")) or success_met(definition.success, facts, p.data)
     newly_met = met and not p.data.get("success_met")
     if newly_met:
