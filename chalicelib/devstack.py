@@ -191,7 +191,7 @@ def start(host: str, port: int, *, seed_demo: bool = False) -> Stack:
 
     # Only now may the product be imported: its settings and clients read the environment.
     from chalice.config import Config
-    from chalice.local import LocalDevServer
+    from chalice.local import ChaliceRequestHandler, LocalDevServer
 
     import app as app_module
     from chalicelib.clock import utc_now
@@ -211,21 +211,19 @@ def start(host: str, port: int, *, seed_demo: bool = False) -> Stack:
     if seed_demo:
         _seed_demo(dev.tenant_id)
 
+    class RequestHandler(ChaliceRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            # The request log names paths only: a query may hold an email address (?email=).
+            path = str(getattr(self, "path", "")).split("?", 1)[0]
+            self.log_message('"%s %s" %s', getattr(self, "command", ""), path, str(code))
+
     config = Config.create(chalice_stage="dev", app_name="flows")
     try:
-        server = LocalDevServer(app_module.app, config, host, port)
+        # (chalice wraps its handler class in a partial: a subclass is the way to change it)
+        server = LocalDevServer(app_module.app, config, host, port, handler_cls=RequestHandler)
     except OSError:
         moto.stop()
         raise
-
-    # The request log names paths only: a query may hold an email address (?email=...).
-    handler_class = server.server.RequestHandlerClass
-
-    def log_request(self: Any, code: int | str = "-", size: int | str = "-") -> None:
-        path = str(getattr(self, "path", "")).split("?", 1)[0]
-        self.log_message('"%s %s" %s', getattr(self, "command", ""), path, str(code))
-
-    handler_class.log_request = log_request
 
     stop = threading.Event()
     handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {

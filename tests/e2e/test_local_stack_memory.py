@@ -6,6 +6,9 @@ table copy a transaction made for its rollback: ~2.5 MB a request, until Python'
 collections over it stopped the whole stack for longer than a request's timeout. moto's own
 dashboard (``/moto-api/data.json``) lists those objects: after some form posts and their steps,
 it must list exactly the live tables and no message once the queues are empty.
+
+Also here, on the same stack: the stack's request log names paths without their query (an email
+address can be in one).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +57,24 @@ def _moto_objects(moto_url: str) -> dict[str, Any]:
         return dict(json.loads(response.read()))
 
 
-def test_the_local_stack_keeps_no_copies_of_moto_objects() -> None:
+@dataclass
+class Stack:
+    base: str
+    key: str
+    moto_url: str
+    output: list[str]
+
+
+def _read(stream: Any, into: list[str]) -> None:
+    # Read it all as it comes: a full pipe would stall the stack's request log.
+    for line in stream:
+        into.append(line)
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    """A local stack of this module's own (``python -m chalicelib.devstack``): its moto holds
+    only what these tests make."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWS_", "AWS_"))}
     env |= {"PYTHONUNBUFFERED": "1"}
@@ -66,52 +88,21 @@ def test_the_local_stack_keeps_no_copies_of_moto_objects() -> None:
         start_new_session=True,
     )
     try:
-        printed: dict[str, str] = {}
+        output: list[str] = []
         assert process.stdout is not None
+        threading.Thread(target=_read, args=(process.stdout, output), daemon=True).start()
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line or "local stack ready" in line:
-                break
-            name, _, value = line.strip().partition(":")
-            printed[name] = value.strip()
-        key, moto_url = printed["dev API key"], printed["moto endpoint"]
-        # Read the rest as it comes: a full pipe would stall the stack's request log.
-        threading.Thread(target=process.stdout.read, daemon=True).start()
-        base = f"http://127.0.0.1:{port}"
-
-        form = _call("POST", f"{base}/v1/forms", key, {"name": "Signup"})["id"]
-        step = {"id": "tag", "type": "update_contact", "settings": {"updates": [
-            {"field": "interests", "action": "add", "value": "Signed up"}]}}  # fmt: skip
-        flow = _call("POST", f"{base}/v1/flows", key, {"name": "On signup", "steps": [step],
-                     "triggers": [{"type": "form_submitted", "form_id": form}]})  # fmt: skip
-        _call("POST", f"{base}/v1/flows/{flow['id']}/start", key)
-        for n in range(EVENTS):
-            _call("POST", f"{base}/f/{form}", body={"email": f"p{n}@memory.example.com"})
-
-        # Each post enrolled a participant whose step message the stack's worker received,
-        # ran and deleted: no message is left, and moto's dashboard must list none.
-        deadline = time.monotonic() + 60
-        while True:
-            path = f"{base}/v1/flows/{flow['id']}/participants?status=finished&limit=100"
-            done = len(_call("GET", path, key)["items"])
-            messages = _moto_objects(moto_url)["sqs"].get("Message", [])
-            if (done == EVENTS and not messages) or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-        assert done == EVENTS
-        assert len(messages) == 0, f"{len(messages)} SQS messages kept after {EVENTS} events"
-
-        dynamodb = boto3.client(
-            "dynamodb",
-            endpoint_url=moto_url,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
+        while not any("local stack ready" in line for line in output):
+            assert process.poll() is None, "".join(output)
+            assert time.monotonic() < deadline, "".join(output)
+            time.sleep(0.1)
+        printed = dict(line.strip().partition(":")[::2] for line in output if ":" in line)
+        yield Stack(
+            base=f"http://127.0.0.1:{port}",
+            key=printed["dev API key"].strip(),
+            moto_url=printed["moto endpoint"].strip(),
+            output=output,
         )
-        tables = dynamodb.list_tables()["TableNames"]
-        listed = _moto_objects(moto_url)["dynamodb"]["Table"]
-        assert sorted(t["name"] for t in listed) == sorted(tables)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -120,3 +111,51 @@ def test_the_local_stack_keeps_no_copies_of_moto_objects() -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def test_the_local_stack_keeps_no_copies_of_moto_objects(stack: Stack) -> None:
+    base, key, moto_url = stack.base, stack.key, stack.moto_url
+    form = _call("POST", f"{base}/v1/forms", key, {"name": "Signup"})["id"]
+    step = {"id": "tag", "type": "update_contact", "settings": {"updates": [
+        {"field": "interests", "action": "add", "value": "Signed up"}]}}  # fmt: skip
+    flow = _call("POST", f"{base}/v1/flows", key, {"name": "On signup", "steps": [step],
+                 "triggers": [{"type": "form_submitted", "form_id": form}]})  # fmt: skip
+    _call("POST", f"{base}/v1/flows/{flow['id']}/start", key)
+    for n in range(EVENTS):
+        _call("POST", f"{base}/f/{form}", body={"email": f"p{n}@memory.example.com"})
+
+    # Each post enrolled a participant whose step message the stack's worker received, ran
+    # and deleted: no message is left, and moto's dashboard must list none.
+    deadline = time.monotonic() + 60
+    while True:
+        path = f"{base}/v1/flows/{flow['id']}/participants?status=finished&limit=100"
+        done = len(_call("GET", path, key)["items"])
+        messages = _moto_objects(moto_url)["sqs"].get("Message", [])
+        if (done == EVENTS and not messages) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert done == EVENTS
+    assert len(messages) == 0, f"{len(messages)} SQS messages kept after {EVENTS} events"
+
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    tables = dynamodb.list_tables()["TableNames"]
+    listed = _moto_objects(moto_url)["dynamodb"]["Table"]
+    assert sorted(t["name"] for t in listed) == sorted(tables)
+
+
+def test_the_request_log_leaves_out_query_strings(stack: Stack) -> None:
+    address = "query-string@memory.example.com"
+    assert _call("GET", f"{stack.base}/v1/contacts?email={address}", stack.key)["items"] == []
+    deadline = time.monotonic() + 10
+    while not any("GET /v1/contacts" in line for line in stack.output):
+        assert time.monotonic() < deadline, "".join(stack.output[-20:])
+        time.sleep(0.05)
+    logged = "".join(stack.output)
+    assert '"GET /v1/contacts" 200' in logged
+    assert address not in logged
