@@ -42,7 +42,7 @@ from typing import Any
 
 import botocore.session
 
-from tests import moto_speedups
+from chalicelib import moto_speedups
 
 moto_speedups.install()
 logging.getLogger("flows").setLevel(logging.WARNING)

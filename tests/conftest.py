@@ -25,7 +25,7 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
-from tests import moto_speedups
+from chalicelib import moto_speedups
 
 # The local stack (a subprocess): one per session for tests/browser and tests/contract alike.
 from tests.local_stack import local_stack  # noqa: F401

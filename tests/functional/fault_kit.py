@@ -246,47 +246,26 @@ def _transact_saving_touched_items(real: Callable[..., None]) -> Callable[..., N
     return transact_write_items
 
 
-def _all_items_sorted_by_plain_keys(self: Any) -> list[Any]:
-    items: list[Any] = []
-    for by_hash in self.items.values():
-        items.extend(by_hash.values() if self.range_key_attr else [by_hash])
-    return sorted(
-        items,
-        key=lambda item: (
-            (item.hash_key.cast_value, item.range_key.cast_value)
-            if item.range_key
-            else (item.hash_key.cast_value,)
-        ),
-    )
-
-
 @contextmanager
 def moto_at_scale() -> Iterator[None]:
-    """Make two of moto's (5.2) DynamoDB costs independent of the table's size, with the same
-    results, for a test with thousands of participants:
-
-    - A TransactWriteItems deep-copies every table it touches before it runs (for its
-      rollback): ~0.3 s a transaction with a few thousand participants, so ending 2,000 of
-      them would take many minutes. Here it saves (deep-copies) only the items it touches and
-      puts exactly those back when it is cancelled: the same all-or-nothing result. The
-      conditions, the writes and the cancellation reasons are still moto's own.
-    - Every Query and Scan first sorts all items of the table by (hash, range), comparing
-      moto's DynamoType objects, which convert their values on every comparison. Here they
-      are sorted by the converted values (the same order: a key attribute has one type),
-      converted once an item.
+    """Make moto's (5.2) rolled-back transactions cost O(items touched), with the same results,
+    for a test with thousands of participants. A TransactWriteItems deep-copies every table it
+    touches before it runs (for its rollback): ~0.3 s a transaction with a few thousand
+    participants. ``chalicelib.moto_speedups`` (installed for every test) skips the copies for a
+    transaction that cannot fail; here every transaction saves (deep-copies) only the items it
+    touches and puts exactly those back when it is cancelled: the same all-or-nothing result.
+    The conditions, the writes and the cancellation reasons are still moto's own. (Queries no
+    longer sort whole tables anywhere: ``chalicelib.moto_speedups``.)
     """
     from moto.dynamodb import models as backend_module
-    from moto.dynamodb.models.table import Table
 
     backend = backend_module.DynamoDBBackend
-    real_transact, real_all_items = backend.transact_write_items, Table.all_items
+    real_transact = backend.transact_write_items
     backend_module.copy = _TablesByReference()
     backend.transact_write_items = _transact_saving_touched_items(real_transact)
-    Table.all_items = _all_items_sorted_by_plain_keys
     try:
         yield
     finally:
-        Table.all_items = real_all_items
         backend.transact_write_items = real_transact
         backend_module.copy = copy
 

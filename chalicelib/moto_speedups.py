@@ -1,0 +1,230 @@
+"""Local-only: make moto's DynamoDB cost what DynamoDB's costs, with moto's own results.
+
+Used by the local stack (``make run``), the tests and ``bench/``; never imported by a Lambda
+(moto is not in requirements.txt). Three of moto's (5.2) costs grow with a table's size where
+DynamoDB's do not, so a scenario with thousands of participants slowed down as it went, and a
+third made every call cost several milliseconds of Python:
+
+- **Every Query sorted the whole table first.** ``Table.query`` starts from
+  ``Table.all_items()``, which collects every item and sorts them all by their keys (comparing
+  moto's ``DynamoType`` objects, which convert their values on every comparison), and only
+  then keeps the items of the queried partition (or, for an index, the items whose index key
+  matches, which it sorts again). Here, inside a Query, ``all_items`` hands back only the
+  queried partition of the table (a base-table Query: moto keeps the items by partition) or
+  the unsorted items (an index Query: moto sorts the matching ones itself afterwards). Outside
+  a Query (a Scan) the items are sorted by their plain key values, converted once an item: the
+  same order, since a key attribute has one type.
+- **Every DynamoDB answer went through moto's generic, shape-driven serializer**: in a
+  profile of the soak (tests/soak) it was two thirds of moto's time for a DynamoDB call. The
+  data-plane answers (items, pages, transactions) are already in DynamoDB's JSON form, so
+  they are written with ``json.dumps``, keeping only the keys the operation's output shape
+  has (as the serializer does); anything else, errors included, goes through the serializer.
+- **Every SQS message received walked the whole queue three times** (moto reads the queue's
+  retention period through ``get_queue_attributes``, which also counts the visible, delayed
+  and in-flight messages). The period is read from the queue directly.
+- **Every transaction deep-copied every table it touches** for its rollback. A transaction
+  whose conditions all hold on the current items (and whose items are distinct) runs without
+  those copies: it cannot fail, so it needs no rollback. Any other runs unchanged. Transactions
+  are also made atomic with respect to each other when threads run them at once (moto takes no
+  lock; DynamoDB is atomic), which the local stack's threads and the tests' need.
+
+What a call returns (for a Query: which items, in which order, with which
+``LastEvaluatedKey``) is moto's own code's answer: ``tests/unit/test_moto_speedups.py`` makes
+the same calls with and without the patches and compares the answers.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import moto.dynamodb.models as _dynamodb_models
+from moto.core.responses import ActionResult
+from moto.core.utils import unix_time
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoResult
+from moto.sqs.models import SQSBackend
+
+dynamodb_models: Any = _dynamodb_models  # its module globals (copy, get_filter_expression)
+_original_transact = DynamoDBBackend.transact_write_items
+_original_query = Table.query
+_original_all_items = Table.all_items
+_original_execute_result = ActionResult.execute_result
+_original_retention = SQSBackend.is_message_valid_based_on_retention_period
+_LOCK = threading.Lock()
+_counts = {"fast_answers": 0}  # for the tests: the DynamoDB answers written with json.dumps
+_query = threading.local()
+
+
+# -- queries -------------------------------------------------------------------------------------
+
+
+def _fast_query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+    index_name = kwargs.get("index_name") if len(args) < 7 else args[6]
+    outer = getattr(_query, "scope", None)
+    _query.scope = (self, None if index_name else hash_key)
+    try:
+        return _original_query(self, hash_key, *args, **kwargs)
+    finally:
+        _query.scope = outer
+
+
+def _fast_all_items(self: Table) -> list[Any]:
+    scope = getattr(_query, "scope", None)
+    if scope is None or scope[0] is not self:
+        return _sorted_by_plain_keys(self)
+    _query.scope = None  # once: the Query's own list
+    partition = scope[1]
+    if partition is None:  # an index Query: moto sorts the matching items itself
+        return list(_items(self))
+    found = self.items.get(partition)
+    if found is None:
+        return []
+    return list(found.values()) if self.range_key_attr else [found]
+
+
+def _items(table: Table) -> Iterator[Any]:
+    for by_hash in list(table.items.values()):
+        if table.range_key_attr:
+            yield from list(by_hash.values())
+        else:
+            yield by_hash
+
+
+def _sorted_by_plain_keys(table: Table) -> list[Any]:
+    return sorted(
+        _items(table),
+        key=lambda item: (
+            (item.hash_key.cast_value, item.range_key.cast_value)
+            if item.range_key
+            else (item.hash_key.cast_value,)
+        ),
+    )
+
+
+# -- responses ----------------------------------------------------------------------------------
+
+_DATA_PLANE = frozenset(
+    {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
+     "BatchWriteItem", "TransactWriteItems", "TransactGetItems"}
+)  # fmt: skip
+_JSON_HEADERS = {"Content-Type": "application/x-amz-json-1.0"}
+
+
+def _fast_execute_result(self: ActionResult, context: Any) -> Any:
+    result = self.result
+    operation = context.operation_model
+    if (
+        type(self) in (ActionResult, DynamoResult)
+        and isinstance(result, dict)
+        and context.service_model.service_name == "dynamodb"
+        and operation.name in _DATA_PLANE
+    ):
+        members = operation.output_shape.members
+        try:
+            body = json.dumps({k: v for k, v in result.items() if k in members and v is not None})
+        except TypeError:
+            pass
+        else:
+            _counts["fast_answers"] += 1
+            return 200, dict(_JSON_HEADERS), body
+    return _original_execute_result(self, context)
+
+
+# -- SQS ----------------------------------------------------------------------------------------
+
+
+def _fast_retention(self: SQSBackend, queue_name: str, message: Any) -> bool:
+    # moto reads the retention period through get_queue_attributes, which computes every
+    # attribute, three of them by walking all the queue's messages: once per message received.
+    queue: Any = self.get_queue(queue_name)
+    retain_until = int(queue.message_retention_period) + message.sent_timestamp / 1000
+    return bool(retain_until > unix_time())
+
+
+# -- transactions --------------------------------------------------------------------------------
+
+
+def _key(backend: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+    if op_type != "Put":
+        return dict(op["Key"])
+    table = backend.get_table(op["TableName"])
+    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+    return key
+
+
+def _cannot_fail(backend: DynamoDBBackend, items: list[dict[str, Any]]) -> bool:
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        if len(item) != 1:
+            return False
+        op_type, op = next(iter(item.items()))
+        if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+            return False
+        if op.get("TableName") not in backend.tables:
+            return False
+        key = _key(backend, op_type, op)
+        marker = (op["TableName"], str(dict(sorted(key.items()))))
+        if marker in seen:
+            return False
+        seen.add(marker)
+        condition = op.get("ConditionExpression")
+        if condition is None:
+            continue
+        current = backend.get_item(op["TableName"], key)
+        expression = dynamodb_models.get_filter_expression(
+            condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+        )
+        if not expression.expr(current):
+            return False
+    return True
+
+
+def _no_table_copies_deepcopy(value: Any, memo: Any = None) -> Any:
+    return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+@contextmanager
+def _without_table_backups() -> Iterator[None]:
+    saved = dynamodb_models.copy
+    dynamodb_models.copy = types.SimpleNamespace(deepcopy=_no_table_copies_deepcopy)
+    try:
+        yield
+    finally:
+        dynamodb_models.copy = saved
+
+
+def _fast_transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    # One transaction at a time, as DynamoDB guarantees: moto itself takes no lock, so two
+    # threads could otherwise both pass their conditions and both write.
+    with _LOCK:
+        if len(transact_items) <= 100 and _cannot_fail(self, transact_items):
+            with _without_table_backups():
+                return _original_transact(self, transact_items)
+        return _original_transact(self, transact_items)
+
+
+def install() -> None:
+    """Patch moto's classes in this process (idempotent)."""
+    DynamoDBBackend.transact_write_items = _fast_transact_write_items  # type: ignore[method-assign]
+    Table.query = _fast_query  # type: ignore[method-assign]
+    Table.all_items = _fast_all_items  # type: ignore[method-assign]
+    ActionResult.execute_result = _fast_execute_result  # type: ignore[method-assign]
+    SQSBackend.is_message_valid_based_on_retention_period = _fast_retention  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    """Moto as it ships (for the tests that compare both)."""
+    DynamoDBBackend.transact_write_items = _original_transact  # type: ignore[method-assign]
+    Table.query = _original_query  # type: ignore[method-assign]
+    Table.all_items = _original_all_items  # type: ignore[method-assign]
+    ActionResult.execute_result = _original_execute_result  # type: ignore[method-assign]
+    SQSBackend.is_message_valid_based_on_retention_period = _original_retention  # type: ignore[method-assign]

@@ -1,0 +1,159 @@
+"""chalicelib.moto_speedups changes what moto's Query costs, never what it answers: every query
+here runs on the same tables with and without the patches, page by page, and must match."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib import moto_speedups
+
+
+@pytest.fixture(scope="module")
+def table() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="t",
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in
+                                  (("pk", "S"), ("sk", "S"), ("g", "S"), ("n", "N"))],
+            GlobalSecondaryIndexes=[{
+                "IndexName": "by_g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
+                              {"AttributeName": "n", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }],
+        )  # fmt: skip
+        shuffled = random.Random(3)
+        for number in shuffled.sample(range(300), 300):
+            item = {"pk": {"S": f"p{number % 7}"}, "sk": {"S": f"s{number:04d}"},
+                    "n": {"N": str(number % 50)}}  # fmt: skip
+            if number % 3:  # a sparse index: a third of the items are not in it
+                item["g"] = {"S": f"g{number % 4}"}
+            client.put_item(TableName="t", Item=item)
+        yield client
+
+
+def _all_pages(client: Any, **query: Any) -> list[Any]:
+    pages, start = [], None
+    while True:
+        extra = {"ExclusiveStartKey": start} if start else {}
+        page = client.query(TableName="t", Limit=17, **query, **extra)
+        pages.append((page["Items"], page.get("LastEvaluatedKey")))
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return pages
+
+
+QUERIES = [
+    {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "p3"}}},
+    {"KeyConditionExpression": "pk = :p AND sk > :s", "ScanIndexForward": False,
+     "ExpressionAttributeValues": {":p": {"S": "p1"}, ":s": {"S": "s0150"}}},
+    {"KeyConditionExpression": "pk = :p", "ConsistentRead": True,
+     "ExpressionAttributeValues": {":p": {"S": "nobody"}}},
+    {"IndexName": "by_g", "KeyConditionExpression": "g = :g",
+     "ExpressionAttributeValues": {":g": {"S": "g2"}}},
+    {"IndexName": "by_g", "KeyConditionExpression": "g = :g AND n BETWEEN :a AND :b",
+     "ScanIndexForward": False,
+     "ExpressionAttributeValues": {":g": {"S": "g1"}, ":a": {"N": "5"}, ":b": {"N": "30"}}},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_a_query_answers_the_same_pages_with_and_without_the_speedups(
+    table: Any, query: dict[str, Any]
+) -> None:
+    fast = _all_pages(table, **query)
+    moto_speedups.uninstall()
+    try:
+        as_shipped = _all_pages(table, **query)
+    finally:
+        moto_speedups.install()
+    assert fast == as_shipped
+    assert sum(len(items) for items, _ in fast) > 0 or "nobody" in str(query)
+
+
+def test_a_scan_answers_the_same_with_and_without_the_speedups(table: Any) -> None:
+    fast = table.scan(TableName="t")["Items"]
+    moto_speedups.uninstall()
+    try:
+        as_shipped = table.scan(TableName="t")["Items"]
+    finally:
+        moto_speedups.install()
+    assert fast == as_shipped
+    assert len(fast) == 300
+
+
+def test_a_base_table_query_reads_only_its_partition(table: Any) -> None:
+    from moto.dynamodb.models.table import Table
+
+    seen: list[int] = []
+    real = Table.all_items
+
+    def counting(self: Table) -> list[Any]:
+        found = real(self)
+        seen.append(len(found))
+        return found
+
+    Table.all_items = counting  # type: ignore[method-assign]
+    try:
+        table.query(TableName="t", KeyConditionExpression="pk = :p",
+                    ExpressionAttributeValues={":p": {"S": "p3"}})  # fmt: skip
+    finally:
+        Table.all_items = real  # type: ignore[method-assign]
+    assert seen == [43]  # numbers 0..299 with number % 7 == 3, not all 300
+
+
+def _data_plane_calls(client: Any) -> list[Any]:
+    key = {"pk": {"S": "p1"}, "sk": {"S": "s0001"}}
+    answers = [
+        client.get_item(TableName="t", Key=key, ConsistentRead=True),
+        client.get_item(TableName="t", Key={"pk": {"S": "p1"}, "sk": {"S": "none"}}),
+        client.put_item(TableName="t", Item={**key, "m": {"M": {"l": {"L": [{"N": "1"}]}}},
+                        "b": {"BOOL": True}, "ss": {"SS": ["a", "b"]}}, ReturnValues="ALL_OLD"),
+        client.update_item(TableName="t", Key=key, UpdateExpression="SET n = :n",
+                           ExpressionAttributeValues={":n": {"N": "7"}}, ReturnValues="ALL_NEW"),
+        client.delete_item(TableName="t", Key=key, ReturnValues="ALL_OLD"),
+        client.delete_item(TableName="t", Key=key),
+        client.batch_get_item(RequestItems={"t": {"Keys": [
+            {"pk": {"S": "p2"}, "sk": {"S": "s0002"}},
+            {"pk": {"S": "p3"}, "sk": {"S": "s0003"}}]}}),
+        client.batch_write_item(RequestItems={"t": [{"PutRequest": {"Item": {
+            "pk": {"S": "p9"}, "sk": {"S": "x"}}}}]}),
+        client.transact_write_items(TransactItems=[{"Put": {"TableName": "t", "Item": {
+            "pk": {"S": "p9"}, "sk": {"S": "y"}},
+            "ConditionExpression": "attribute_not_exists(pk)"}}]),
+        client.transact_get_items(TransactItems=[{"Get": {"TableName": "t", "Key": {
+            "pk": {"S": "p9"}, "sk": {"S": "y"}}}}]),
+        client.query(TableName="t", KeyConditionExpression="pk = :p", Select="COUNT",
+                     ExpressionAttributeValues={":p": {"S": "p4"}}),
+        client.scan(TableName="t", Limit=5),
+    ]  # fmt: skip
+    for answer in answers:
+        answer.pop("ResponseMetadata", None)
+    return answers
+
+
+def test_data_plane_answers_are_the_same_with_and_without_the_speedups(table: Any) -> None:
+    key = {"pk": {"S": "p1"}, "sk": {"S": "s0001"}}
+    original = table.get_item(TableName="t", Key=key)["Item"]
+    before = moto_speedups._counts["fast_answers"]
+    fast = _data_plane_calls(table)
+    assert moto_speedups._counts["fast_answers"] - before == 12  # not moto's serializer
+    table.put_item(TableName="t", Item=original)
+    table.delete_item(TableName="t", Key={"pk": {"S": "p9"}, "sk": {"S": "x"}})
+    table.delete_item(TableName="t", Key={"pk": {"S": "p9"}, "sk": {"S": "y"}})
+    moto_speedups.uninstall()
+    try:
+        as_shipped = _data_plane_calls(table)
+    finally:
+        moto_speedups.install()
+    assert fast == as_shipped
