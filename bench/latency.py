@@ -2,13 +2,15 @@
 of the flow it triggers having run, on the local stack, p50/p95/p99 over 1,000 events.
 
 Method: the local stack of ``make run`` (``chalicelib.devstack.start``: moto's HTTP server, the
-app served by chalice's local server, the queue worker polling every 0.2 s when idle, exactly
-as ``make run`` runs them) in this process. Two running flows: one triggered by a tracked link,
-one by a form, each starting with an update_contact step. Each event is one real HTTP request to
-the stack (``GET /l/{token}`` or ``POST /f/{form}`` with JSON), sent one after the other; its
-latency is wall time from just before the request to the moment the worker's run of the
-participant's first step message (seq 1) returned, which is recorded by wrapping
+app served by chalice's local server, the queue worker long-polling the steps queue when idle,
+exactly as ``make run`` runs them) in this process. Two running flows: one triggered by a
+tracked link, one by a form, each starting with an update_contact step. Each event is one real
+HTTP request to the stack (``GET /l/{token}`` or ``POST /f/{form}`` with JSON), sent one after
+the other; its latency is wall time from just before the request to the moment the worker's
+run of the participant's first step message (seq 1) returned, which is recorded by wrapping
 ``worker.run_step``. Events alternate clicks and form posts. Queues are drained as they go.
+The trend line compares the first and the last tenth of the events (a cost that grows with the
+tables shows there) and gives the process's peak memory.
 
     .venv/bin/python -m bench.latency [--events 1000] [--port 0]
 """
@@ -19,6 +21,7 @@ import argparse
 import json
 import logging
 import os
+import resource
 import socket
 import statistics
 import time
@@ -95,6 +98,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             _call(base, key, "POST", f"/v1/flows/{flow['id']}/start")
             flows[kind] = flow["id"]
         latencies: dict[str, list[float]] = {"click": [], "form": []}
+        order: list[float] = []  # every event's latency, in the order they were sent
         answered: dict[str, list[float]] = {"click": [], "form": []}
         started = time.perf_counter()
         for n in range(args.events):
@@ -124,6 +128,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                     raise AssertionError(f"event {n}: the first step never ran")
                 time.sleep(0.001)
             latencies[kind].append(done[p.participant_id] - t0)
+            order.append(done[p.participant_id] - t0)
             answered[kind].append(t1 - t0)
         elapsed = time.perf_counter() - started
     finally:
@@ -145,6 +150,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
               f"p95 {percentile(values, 0.95) * 1000:6.0f} ms   "
               f"p99 {percentile(values, 0.99) * 1000:6.0f} ms   (the request itself: p50 "
               f"{percentile(answered[kind], 0.5) * 1000:.0f} ms)")  # fmt: skip
+    tenth = max(1, len(order) // 10)
+    first, last = order[:tenth], order[-tenth:]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"  trend  first {len(first)} events p50 {percentile(first, 0.5) * 1000:.0f} ms, "
+          f"last {len(last)} p50 {percentile(last, 0.5) * 1000:.0f} ms; "
+          f"peak memory {peak_mb} MB")  # fmt: skip
     verdict = "meets" if figures["p95"] < TARGET_P95_S else "MISSES"
     print(f"  all    p50 {figures['p50'] * 1000:6.0f} ms   p95 {figures['p95'] * 1000:6.0f} ms   "
           f"p99 {figures['p99'] * 1000:6.0f} ms   max {figures['max'] * 1000:.0f} ms "
