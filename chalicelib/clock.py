@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
+from zoneinfo import available_timezones
 
 Clock = Callable[[], datetime]
 
@@ -23,3 +25,10 @@ def iso_ms(moment: datetime) -> str:
     return (
         moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     )
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    """The IANA zone names this system knows. Listing them walks the zone files (~40 ms, and a
+    tenant's settings are validated on every step that reads them), so it is done once."""
+    return frozenset(available_timezones())

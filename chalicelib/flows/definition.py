@@ -8,13 +8,12 @@ meaningless and are a 400; anything merely missing or dangling is a *problem*
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
-from zoneinfo import available_timezones
 
 from pydantic import BaseModel, Field, create_model, field_validator, model_validator
 
 from chalicelib.api.models import ApiModel
+from chalicelib.clock import time_zones
 from chalicelib.flows.rules import Rule
 from chalicelib.ids import new_id
 from chalicelib.steps.base import StepSettings, StepType
@@ -240,7 +239,7 @@ class FlowDefinition(ApiModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
-        if value is not None and value not in _time_zones():
+        if value is not None and value not in time_zones():
             raise ValueError(f"unknown time zone {value!r}")
         return value
 
@@ -268,12 +267,6 @@ class FlowDefinition(ApiModel):
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
-
-
-@cache
-def _time_zones() -> frozenset[str]:
-    """The IANA names this system knows; listing them walks the zone files (~40 ms), so once."""
-    return frozenset(available_timezones())
 
 
 def walk(steps: list[Step]) -> Iterator[Step]:

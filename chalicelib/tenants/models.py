@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from typing import Literal
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
 from chalicelib.api.models import ApiModel
+from chalicelib.clock import time_zones
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WORKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
@@ -54,7 +55,7 @@ class TenantSettings(ApiModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        if value not in available_timezones():
+        if value not in time_zones():
             raise ValueError(f"unknown time zone {value!r}")
         ZoneInfo(value)
         return value
