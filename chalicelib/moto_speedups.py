@@ -19,6 +19,8 @@ third made every call cost several milliseconds of Python:
   data-plane answers (items, pages, transactions) are already in DynamoDB's JSON form, so
   they are written with ``json.dumps``, keeping only the keys the operation's output shape
   has (as the serializer does); anything else, errors included, goes through the serializer.
+  (And the list of a handler class's methods, which moto makes for every request, is made
+  once a class.)
 - **Every SQS message received walked the whole queue three times** (moto reads the queue's
   retention period through ``get_queue_attributes``, which also counts the visible, delayed
   and in-flight messages). The period is read from the queue directly.
@@ -36,6 +38,7 @@ the same calls with and without the patches and compares the answers.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import threading
 import types
@@ -43,6 +46,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import moto.core.responses as _core_responses
 import moto.dynamodb.models as _dynamodb_models
 from moto.core.responses import ActionResult
 from moto.core.utils import unix_time
@@ -57,6 +61,8 @@ _original_query = Table.query
 _original_all_items = Table.all_items
 _original_execute_result = ActionResult.execute_result
 _original_retention = SQSBackend.is_message_valid_based_on_retention_period
+core_responses: Any = _core_responses
+_original_method_names = core_responses.method_names_from_class
 _LOCK = threading.Lock()
 _counts = {"fast_answers": 0}  # for the tests: the DynamoDB answers written with json.dumps
 _query = threading.local()
@@ -135,6 +141,13 @@ def _fast_execute_result(self: ActionResult, context: Any) -> Any:
             _counts["fast_answers"] += 1
             return 200, dict(_JSON_HEADERS), body
     return _original_execute_result(self, context)
+
+
+@functools.cache
+def _method_names(clazz: object) -> frozenset[str]:
+    # moto lists a handler class's methods (inspect.getmembers) on every request, to check
+    # that the action is one of them; a class's methods do not change.
+    return frozenset(_original_method_names(clazz))
 
 
 # -- SQS ----------------------------------------------------------------------------------------
@@ -219,6 +232,7 @@ def install() -> None:
     Table.all_items = _fast_all_items  # type: ignore[method-assign]
     ActionResult.execute_result = _fast_execute_result  # type: ignore[method-assign]
     SQSBackend.is_message_valid_based_on_retention_period = _fast_retention  # type: ignore[method-assign]
+    core_responses.method_names_from_class = _method_names
 
 
 def uninstall() -> None:
@@ -228,3 +242,4 @@ def uninstall() -> None:
     Table.all_items = _original_all_items  # type: ignore[method-assign]
     ActionResult.execute_result = _original_execute_result  # type: ignore[method-assign]
     SQSBackend.is_message_valid_based_on_retention_period = _original_retention  # type: ignore[method-assign]
+    core_responses.method_names_from_class = _original_method_names
