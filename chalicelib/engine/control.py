@@ -4,10 +4,19 @@ An API call changes the flow record and posts ONE control message (O(1), never l
 participants). A job works through participants page by page (by the status or wake index),
 and after ``PAGES_PER_JOB`` pages posts its own continuation with a cursor, so no Lambda runs
 out of time and each page's work is bounded.
+
+Each job has an id (``job``), and each of its messages is known by job, phase and cursor. A
+message that ran to its end is recorded, and a copy of it that comes later (SQS delivers at
+least once) does nothing: without that, a duplicated message forked the job, both copies
+posting their own continuations to the end, each of those forking again on the next
+duplicate (the soak's 5% duplicates made enrolling 200 contacts propose each ~10 times).
+Two copies running at the same moment can still both run; each item's work is idempotent, so
+that costs work, not correctness.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -26,6 +35,7 @@ from chalicelib.engine.dispatch import (
 from chalicelib.engine.enrol import EnrolmentRefusedError, propose
 from chalicelib.engine.messages import handles, send, send_batch
 from chalicelib.engine.runtime import PAGE_SIZE, PAGES_PER_JOB, runtime
+from chalicelib.ids import new_id
 from chalicelib.store import flows as flow_store
 from chalicelib.store import memberships
 from chalicelib.store import participants as store
@@ -37,6 +47,34 @@ log = logging.getLogger("flows.engine")
 RESUME, END, ENROL_SELECTION, ERASE = "resume", "end", "enrol_selection", "erase"
 
 Page = tuple[list[Any], str | None]
+Job = Callable[[dict[str, Any]], None]
+
+
+def _once(job: Job) -> Job:
+    """Run a job's message once: a copy of a message that already ran to its end is dropped."""
+
+    @functools.wraps(job)
+    def run(message: dict[str, Any]) -> None:
+        name = _message_name(message)
+        tenant_id, flow_id = message["tenant"], message["flow"]
+        if name and store.job_message_done(tenant_id, flow_id, name):
+            log.info("job %s: message %s already ran; dropped", message.get("type"), name)
+            return
+        job(message)
+        if name:
+            store.mark_job_message_done(tenant_id, flow_id, name)
+
+    return run
+
+
+def _message_name(message: dict[str, Any]) -> str | None:
+    if not message.get("job"):
+        return None  # posted before jobs had ids
+    return f"{message['job']}#{message.get('phase') or ''}#{message.get('cursor') or ''}"
+
+
+def job_id() -> str:
+    return new_id("job")
 
 
 class StoppedError(Exception):
@@ -90,26 +128,37 @@ def _continue(message: dict[str, Any], cursor: str | None) -> None:
 
 
 def start_resume(tenant_id: str, flow_id: str) -> None:
-    send("control", {"type": RESUME, "tenant": tenant_id, "flow": flow_id, "phase": "active"})
+    send(
+        "control",
+        {"type": RESUME, "tenant": tenant_id, "flow": flow_id, "phase": "active", "job": job_id()},
+    )
 
 
 def start_end(tenant_id: str, flow_id: str, generation: int) -> None:
-    message = {"type": END, "tenant": tenant_id, "flow": flow_id, "generation": generation}
+    message = {"type": END, "tenant": tenant_id, "flow": flow_id, "generation": generation,
+               "job": job_id()}  # fmt: skip
     send("control", message | {"phase": "queued"})
 
 
 def start_erase(tenant_id: str, flow_id: str) -> None:
-    send("control", {"type": ERASE, "tenant": tenant_id, "flow": flow_id})
+    send("control", {"type": ERASE, "tenant": tenant_id, "flow": flow_id, "job": job_id()})
 
 
 def start_selection_enrolment(tenant_id: str, flow_id: str, selection_id: str) -> None:
     send(
         "control",
-        {"type": ENROL_SELECTION, "tenant": tenant_id, "flow": flow_id, "selection": selection_id},
+        {
+            "type": ENROL_SELECTION,
+            "tenant": tenant_id,
+            "flow": flow_id,
+            "selection": selection_id,
+            "job": job_id(),
+        },
     )
 
 
 @handles(RESUME)
+@_once
 def resume(message: dict[str, Any]) -> None:
     """Re-dispatch parked participants, then move queued ones to the first step."""
     tenant_id, flow_id, phase = message["tenant"], message["flow"], message["phase"]
@@ -147,11 +196,12 @@ def resume(message: dict[str, Any]) -> None:
 
     finished = _paged(message, fetch, unpark if phase == "active" else start_queued) is None
     if finished and phase == "active":
-        base = {k: v for k, v in message.items() if k in ("type", "tenant", "flow")}
+        base = {k: v for k, v in message.items() if k in ("type", "tenant", "flow", "job")}
         send("control", base | {"phase": "queued"})
 
 
 @handles(END)
+@_once
 def end(message: dict[str, Any]) -> None:
     """Cancel every queued and active participant of the ended generation, and remove the
     flow's wake schedules."""
@@ -170,7 +220,8 @@ def end(message: dict[str, Any]) -> None:
     if message.get("cursor") is None and phase == "queued":
         delete_wake_schedules(tenant_id, flow_id)
     if _paged(message, fetch, cancel) is None and phase == "queued":
-        base = {k: v for k, v in message.items() if k in ("type", "tenant", "flow", "generation")}
+        base = {k: v for k, v in message.items()
+                if k in ("type", "tenant", "flow", "generation", "job")}  # fmt: skip
         send("control", base | {"phase": "active"})
 
 
@@ -185,6 +236,7 @@ def _cancelled(p: Participant, now: datetime) -> store.Move:
 
 
 @handles(ENROL_SELECTION)
+@_once
 def enrol_selection(message: dict[str, Any]) -> None:
     """Propose every member of a static selection (each through the gate)."""
     tenant_id, flow_id, selection_id = message["tenant"], message["flow"], message["selection"]
@@ -207,6 +259,7 @@ def enrol_selection(message: dict[str, Any]) -> None:
 
 
 @handles(WAKE)
+@_once
 def wake(message: dict[str, Any]) -> None:
     """A wake bucket's schedule fired: dispatch everyone waiting in it."""
     bucket = message["bucket"]
@@ -223,6 +276,7 @@ def wake(message: dict[str, Any]) -> None:
 
 
 @handles(ERASE)
+@_once
 def erase(message: dict[str, Any]) -> None:
     """A deleted flow's participants and their journals go too (the flow was not running, so
     every one of them is terminal)."""

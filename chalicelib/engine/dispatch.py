@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from chalicelib.aws import client
 from chalicelib.engine.messages import send, send_batch
 from chalicelib.engine.runtime import runtime
+from chalicelib.ids import new_id
 from chalicelib.settings import get_settings
 from chalicelib.store.participants import Participant
 
@@ -111,7 +112,13 @@ def ensure_wake_schedule(tenant_id: str, flow_id: str, bucket: str) -> None:
                 "Arn": control_arn,
                 "RoleArn": settings.scheduler_role_arn,
                 "Input": json.dumps(
-                    {"type": WAKE, "tenant": tenant_id, "flow": flow_id, "bucket": bucket}
+                    {
+                        "type": WAKE,
+                        "tenant": tenant_id,
+                        "flow": flow_id,
+                        "bucket": bucket,
+                        "job": new_id("job"),
+                    }
                 ),
             },
         )

@@ -465,6 +465,20 @@ def page(
     return found, str(last["participant_id"]["S"]) if last else None
 
 
+def job_message_done(tenant_id: str, flow_id: str, step: str) -> bool:
+    """Whether a fan-out job's message (``step``: its job id, phase and cursor) ran to its end."""
+    try:
+        ParticipantGuardItem.get(key(tenant_id, flow_id), f"#job#{step}", consistent_read=True)
+    except DoesNotExist:
+        return False
+    return True
+
+
+def mark_job_message_done(tenant_id: str, flow_id: str, step: str) -> None:
+    """Record that a fan-out job's message ran to its end (an item beside the participants)."""
+    ParticipantGuardItem(key(tenant_id, flow_id), f"#job#{step}").save()
+
+
 def of_contact(tenant_id: str, contact_id: str, flow_id: str | None = None) -> list[Participant]:
     """The contact's participations: of one flow, or of every flow."""
     condition = ParticipantItem.pk == key(tenant_id, flow_id) if flow_id else None

@@ -839,3 +839,48 @@ def test_a_bulk_enrolment_that_fails_midway_goes_on_from_where_it_stopped(
     assert sorted(p.contact_id for p in participants_of(t.tenant_id, flow_id)) == members
     assert proposed == members
     assert_invariant(t.tenant_id, flow_id)
+
+
+def test_a_job_message_delivered_twice_does_not_fork_the_job(
+    chalice_client: Any, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQS delivers at least once: a copy of a job message that already ran is dropped, so it
+    neither redoes its page nor posts a second continuation (each of which would run to the
+    end of the selection, and fork again on its own next copy)."""
+    from app import control_worker, step_worker
+    from chalicelib.engine.local_runtime import drain
+
+    # Given: a selection of 5, enrolled two members a page, one page a job message
+    monkeypatch.setattr(control, "PAGE_SIZE", 2)
+    monkeypatch.setattr(control, "PAGES_PER_JOB", 1)
+    t = Tenant.new(chalice_client)
+    flow_id = t.flow([WAIT])
+    selection = t.http.post("/v1/selections", {"name": "Bulk"}).json["id"]
+    members = sorted(t.contact() for _ in range(5))
+    for contact_id in members:
+        assert t.http.put(f"/v1/selections/{selection}/members/{contact_id}").status == 200
+    proposed: list[str] = []
+
+    def counting(real: Callable[..., Any]) -> Callable[..., Any]:
+        def propose(tenant_id: str, flow: str, contact_id: str, **kw: Any) -> Any:
+            proposed.append(contact_id)
+            return real(tenant_id, flow, contact_id, **kw)
+
+        return propose
+
+    def twice(event: dict[str, Any], context: Any) -> Any:
+        control_worker(event, context)
+        return control_worker(event, context)  # the same messages again, after the first ran
+
+    # When: every control message is delivered twice
+    with replaced(control, "propose", counting):
+        reply = t.http.post(f"/v1/flows/{flow_id}/participants", {"selection_id": selection})
+        assert reply.status == 202
+        for _ in range(20):
+            if not drain("control", twice) + drain("steps", step_worker):
+                break
+
+    # Then: each member was proposed once, and all are in
+    assert proposed == members
+    assert sorted(p.contact_id for p in participants_of(t.tenant_id, flow_id)) == members
+    assert_invariant(t.tenant_id, flow_id)
