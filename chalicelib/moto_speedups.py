@@ -10,8 +10,9 @@ third made every call cost several milliseconds of Python:
   moto's ``DynamoType`` objects, which convert their values on every comparison), and only
   then keeps the items of the queried partition (or, for an index, the items whose index key
   matches, which it sorts again). Here, inside a Query, ``all_items`` hands back only the
-  queried partition of the table (a base-table Query: moto keeps the items by partition) or
-  the unsorted items (an index Query: moto sorts the matching ones itself afterwards). Outside
+  queried partition of the table (a base-table Query: moto keeps the items by partition),
+  sorted by plain values, or the items whose index hash key (a string) has the queried value,
+  unsorted (an index Query: moto checks and sorts them itself afterwards). Outside
   a Query (a Scan) the items are sorted by their plain key values, converted once an item: the
   same order, since a key attribute has one type.
 - **Every DynamoDB answer went through moto's generic, shape-driven serializer**: in a
@@ -74,7 +75,10 @@ _query = threading.local()
 def _fast_query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
     index_name = kwargs.get("index_name") if len(args) < 7 else args[6]
     outer = getattr(_query, "scope", None)
-    _query.scope = (self, None if index_name else hash_key)
+    if index_name:
+        _query.scope = (self, None, kwargs.get("hash_key_conditions") or [])
+    else:
+        _query.scope = (self, hash_key, [])
     try:
         return _original_query(self, hash_key, *args, **kwargs)
     finally:
@@ -86,13 +90,36 @@ def _fast_all_items(self: Table) -> list[Any]:
     if scope is None or scope[0] is not self:
         return _sorted_by_plain_keys(self)
     _query.scope = None  # once: the Query's own list
-    partition = scope[1]
+    _, partition, index_hash = scope
     if partition is None:  # an index Query: moto sorts the matching items itself
-        return list(_items(self))
+        return _matching(_items(self), index_hash)
     found = self.items.get(partition)
     if found is None:
         return []
-    return list(found.values()) if self.range_key_attr else [found]
+    if not self.range_key_attr:
+        return [found]
+    # In range-key order by plain values, so moto's own sort (by DynamoType, which converts
+    # the values on every comparison) finds the list already sorted.
+    return sorted(found.values(), key=lambda item: item.range_key.cast_value)
+
+
+def _matching(items: Iterator[Any], conditions: list[tuple[str, Any]]) -> list[Any]:
+    """The items an index Query can match: those whose index hash key has the queried string
+    value (moto checks each again). Only string keys are compared here, by their raw value:
+    a number's value has several spellings ("1", "1.0"), which moto compares as numbers."""
+    wanted = [(name, value.value) for name, value in conditions if value.type == "S"]
+    if not wanted:
+        return list(items)
+    found = []
+    for item in items:
+        attrs = item.attrs
+        for name, value in wanted:
+            present = attrs.get(name)
+            if present is None or present.type != "S" or present.value != value:
+                break
+        else:
+            found.append(item)
+    return found
 
 
 def _items(table: Table) -> Iterator[Any]:

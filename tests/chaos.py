@@ -51,6 +51,7 @@ class Chaos:
     active: bool = False
     injected: Counter[str] = field(default_factory=Counter)
     calls: int = 0
+    by_operation: Counter[str] = field(default_factory=Counter)
     rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
@@ -68,6 +69,7 @@ class Chaos:
             if not chaos.active:
                 return real(self, operation, params)
             chaos.calls += 1
+            chaos.by_operation[operation] += 1
             if not chaos._roll(chaos.rate):
                 return real(self, operation, params)
             service = self.meta.service_model.service_name

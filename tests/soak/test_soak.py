@@ -236,7 +236,8 @@ def test_soak(chalice_client: Any) -> None:
             f"dead-lettered and redriven {soak.dead_lettered}, "
             f"re-dispatched by the sweeper {soak.sweeps}; lost {lost}; duplicate emails "
             f"{sum(n - 1 for n in emails.values() if n > 1)}, duplicate SMS "
-            f"{sum(n - 1 for n in texts.values() if n > 1)}"
+            f"{sum(n - 1 for n in texts.values() if n > 1)}\n  AWS calls by operation: "
+            f"{dict(chaos.by_operation.most_common())}"
         )
         assert statuses == {"finished": PARTICIPANTS}, statuses
         assert email_counts == {1: PARTICIPANTS}, email_counts
