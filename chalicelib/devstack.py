@@ -12,8 +12,6 @@ printed when unset), FLOWS_SQS_DELAY_LIMIT_S (default 900).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import itertools
 import logging
 import os
 import secrets
@@ -21,8 +19,7 @@ import signal
 import sys
 import threading
 import time
-import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -46,61 +43,6 @@ def _configure_environment() -> None:
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.setdefault("FLOWS_OPERATOR_KEY", "op_" + secrets.token_urlsafe(32))
     os.environ.setdefault("FLOWS_SIGNING_KEY", secrets.token_urlsafe(32))
-
-
-class _LiveInstances:
-    """What moto's dashboard lists of one model class: the instances still alive, in creation
-    order (a list-like of weak references, see ``track_moto_models_weakly``)."""
-
-    def __init__(self) -> None:
-        self._refs: dict[int, weakref.ref[Any]] = {}
-        self._numbers = itertools.count()
-
-    def append(self, instance: Any) -> None:
-        number = next(self._numbers)
-        refs = self._refs
-        # A class without weak references (none in moto 5.2) is not listed.
-        with contextlib.suppress(TypeError):
-            refs[number] = weakref.ref(instance, lambda _: refs.pop(number, None))
-
-    def __iter__(self) -> Iterator[Any]:
-        for ref in list(self._refs.values()):
-            instance: Any = ref()
-            if instance is not None:
-                yield instance
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-
-def _new_tracked_weakly(cls: type, *args: Any, **kwargs: Any) -> Any:
-    instance: Any = object.__new__(cls)
-    tracked = cls.__dict__.get("instances_tracked")
-    if not isinstance(tracked, _LiveInstances):  # first use, or after moto's reset
-        tracked = _LiveInstances()
-        cls.instances_tracked = tracked  # type: ignore[attr-defined]
-    tracked.append(instance)
-    return instance
-
-
-def track_moto_models_weakly() -> None:
-    """Stop moto keeping every model object it ever made (a workaround for moto 5.2).
-
-    ``moto.core.common_models.BaseModel.__new__`` appends every instance of every moto model
-    to a class-level list (``instances_tracked``, for the ``/moto-api/data.json`` dashboard)
-    that nothing empties but a reset. In a long-running server that is every DynamoDB ``Item``
-    ever written, every SQS ``Message`` copy a ReceiveMessage hands out, and, worst, the copy of
-    each whole table a TransactWriteItems makes for its rollback: the local stack grew ~2.5 MB
-    a request (7 GB by the 800th event of ``bench.latency``), and Python's full garbage
-    collections, which walk every tracked object while holding the GIL, grew with it to tens
-    of seconds: the whole stack stood still, and a request got no answer within 30 s.
-
-    Here the lists hold weak references: the dashboard still lists every live object, and a
-    copy is freed when moto drops it. Idempotent; applies to every moto model in the process.
-    """
-    from moto.core.common_models import BaseModel
-
-    BaseModel.__new__ = staticmethod(_new_tracked_weakly)  # type: ignore[method-assign]
 
 
 def _loop(stop: threading.Event, name: str, tick: Callable[[], bool], idle_s: float) -> None:
@@ -182,8 +124,8 @@ def start(host: str, port: int, *, seed_demo: bool = False) -> Stack:
 
     from chalicelib import moto_speedups
 
-    track_moto_models_weakly()
-    # moto's costs as DynamoDB's (a Query reads its partition, not the whole table sorted; a
+    # moto keeps no copies of what it hands out (moto_speedups.track_moto_models_weakly), and
+    # its costs are DynamoDB's (a Query reads its partition, not the whole table sorted; a
     # transaction that cannot fail copies no table), with moto's answers: the stack stays as
     # fast at its thousandth event as at its first (bench/latency.py).
     moto_speedups.install()

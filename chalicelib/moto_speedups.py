@@ -25,6 +25,10 @@ third made every call cost several milliseconds of Python:
 - **Every SQS message received walked the whole queue three times** (moto reads the queue's
   retention period through ``get_queue_attributes``, which also counts the visible, delayed
   and in-flight messages). The period is read from the queue directly.
+- **moto kept every object it ever made** (a class-level list per model, for its dashboard):
+  every item written, every message copy received, every whole-table copy a transaction made;
+  full garbage collections over that heap grew to tens of seconds (found by bench/latency.py;
+  see ``track_moto_models_weakly``).
 - **Every transaction deep-copied every table it touches** for its rollback. A transaction
   whose conditions all hold on the current items (and whose items are distinct) runs without
   those copies: it cannot fail, so it needs no rollback. Any other runs unchanged. Transactions
@@ -38,11 +42,14 @@ the same calls with and without the patches and compares the answers.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
+import itertools
 import json
 import threading
 import types
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -188,6 +195,64 @@ def _fast_retention(self: SQSBackend, queue_name: str, message: Any) -> bool:
     return bool(retain_until > unix_time())
 
 
+# -- moto's dashboard ---------------------------------------------------------------------------
+
+
+class _LiveInstances:
+    """What moto's dashboard lists of one model class: the instances still alive, in creation
+    order (a list-like of weak references, see ``track_moto_models_weakly``)."""
+
+    def __init__(self) -> None:
+        self._refs: dict[int, weakref.ref[Any]] = {}
+        self._numbers = itertools.count()
+
+    def append(self, instance: Any) -> None:
+        number = next(self._numbers)
+        refs = self._refs
+        # A class without weak references (none in moto 5.2) is not listed.
+        with contextlib.suppress(TypeError):
+            refs[number] = weakref.ref(instance, lambda _: refs.pop(number, None))
+
+    def __iter__(self) -> Iterator[Any]:
+        for ref in list(self._refs.values()):
+            instance: Any = ref()
+            if instance is not None:
+                yield instance
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _new_tracked_weakly(cls: type, *args: Any, **kwargs: Any) -> Any:
+    instance: Any = object.__new__(cls)
+    tracked = cls.__dict__.get("instances_tracked")
+    if not isinstance(tracked, _LiveInstances):  # first use, or after moto's reset
+        tracked = _LiveInstances()
+        cls.instances_tracked = tracked  # type: ignore[attr-defined]
+    tracked.append(instance)
+    return instance
+
+
+def track_moto_models_weakly() -> None:
+    """Stop moto keeping every model object it ever made (a workaround for moto 5.2).
+
+    ``moto.core.common_models.BaseModel.__new__`` appends every instance of every moto model
+    to a class-level list (``instances_tracked``, for the ``/moto-api/data.json`` dashboard)
+    that nothing empties but a reset. In a long-running server that is every DynamoDB ``Item``
+    ever written, every SQS ``Message`` copy a ReceiveMessage hands out, and, worst, the copy of
+    each whole table a TransactWriteItems makes for its rollback: the local stack grew ~2.5 MB
+    a request (7 GB by the 800th event of ``bench.latency``), and Python's full garbage
+    collections, which walk every tracked object while holding the GIL, grew with it to tens
+    of seconds: the whole stack stood still, and a request got no answer within 30 s.
+
+    Here the lists hold weak references: the dashboard still lists every live object, and a
+    copy is freed when moto drops it. Idempotent; applies to every moto model in the process.
+    """
+    from moto.core.common_models import BaseModel
+
+    BaseModel.__new__ = staticmethod(_new_tracked_weakly)  # type: ignore[method-assign]
+
+
 # -- transactions --------------------------------------------------------------------------------
 
 
@@ -254,6 +319,7 @@ def _fast_transact_write_items(self: DynamoDBBackend, transact_items: list[dict[
 
 def install() -> None:
     """Patch moto's classes in this process (idempotent)."""
+    track_moto_models_weakly()
     DynamoDBBackend.transact_write_items = _fast_transact_write_items  # type: ignore[method-assign]
     Table.query = _fast_query  # type: ignore[method-assign]
     Table.all_items = _fast_all_items  # type: ignore[method-assign]
