@@ -24,7 +24,9 @@ third made every call cost several milliseconds of Python:
   once a class.)
 - **Every SQS message received walked the whole queue three times** (moto reads the queue's
   retention period through ``get_queue_attributes``, which also counts the visible, delayed
-  and in-flight messages). The period is read from the queue directly.
+  and in-flight messages), and every message sent walked it three times too (for one
+  attribute, ContentBasedDeduplication). The period is read from the queue directly, a send
+  does not count the messages, and the visible messages are found with one clock reading.
 - **moto kept every object it ever made** (a class-level list per model, for its dashboard):
   every item written, every message copy received, every whole-table copy a transaction made;
   full garbage collections over that heap grew to tens of seconds (found by bench/latency.py;
@@ -57,11 +59,11 @@ from typing import Any
 import moto.core.responses as _core_responses
 import moto.dynamodb.models as _dynamodb_models
 from moto.core.responses import ActionResult
-from moto.core.utils import unix_time
+from moto.core.utils import unix_time, unix_time_millis
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
-from moto.sqs.models import SQSBackend
+from moto.sqs.models import Queue, SQSBackend
 
 dynamodb_models: Any = _dynamodb_models  # its module globals (copy, get_filter_expression)
 _original_transact = DynamoDBBackend.transact_write_items
@@ -69,6 +71,12 @@ _original_query = Table.query
 _original_all_items = Table.all_items
 _original_execute_result = ActionResult.execute_result
 _original_retention = SQSBackend.is_message_valid_based_on_retention_period
+_original_send_message = SQSBackend.send_message
+_original_queue_messages = Queue.messages
+_COUNTS = ("approximate_number_of_messages", "approximate_number_of_messages_delayed",
+           "approximate_number_of_messages_not_visible")  # fmt: skip
+_original_counts = {name: getattr(Queue, name) for name in _COUNTS}
+_sqs_call = threading.local()
 core_responses: Any = _core_responses
 _original_method_names = core_responses.method_names_from_class
 _LOCK = threading.Lock()
@@ -253,6 +261,32 @@ def track_moto_models_weakly() -> None:
     BaseModel.__new__ = staticmethod(_new_tracked_weakly)  # type: ignore[method-assign]
 
 
+def _fast_send_message(self: SQSBackend, *args: Any, **kwargs: Any) -> Any:
+    # moto's SendMessage reads one queue attribute (ContentBasedDeduplication) through
+    # ``Queue.attributes``, which also counts the visible, delayed and in-flight messages by
+    # walking the queue: a send cost O(backlog). Inside a send those counts are not computed.
+    _sqs_call.sending = True
+    try:
+        return _original_send_message(self, *args, **kwargs)
+    finally:
+        _sqs_call.sending = False
+
+
+def _count_unless_sending(name: str) -> property:
+    real = _original_counts[name].fget
+
+    def count(self: Queue) -> int:
+        return 0 if getattr(_sqs_call, "sending", False) else int(real(self))
+
+    return property(count)
+
+
+def _visible_messages(self: Queue) -> list[Any]:
+    # ``Queue.messages`` (every receive) asked the clock twice for every message of the queue.
+    now = unix_time_millis()
+    return [m for m in self._messages if now > m.visible_at and now >= m.delayed_until]
+
+
 # -- transactions --------------------------------------------------------------------------------
 
 
@@ -325,6 +359,10 @@ def install() -> None:
     Table.all_items = _fast_all_items  # type: ignore[method-assign]
     ActionResult.execute_result = _fast_execute_result  # type: ignore[method-assign]
     SQSBackend.is_message_valid_based_on_retention_period = _fast_retention  # type: ignore[method-assign]
+    SQSBackend.send_message = _fast_send_message  # type: ignore[method-assign]
+    Queue.messages = property(_visible_messages)  # type: ignore[method-assign,assignment]
+    for name in _COUNTS:
+        setattr(Queue, name, _count_unless_sending(name))
     core_responses.method_names_from_class = _method_names
 
 
@@ -335,4 +373,8 @@ def uninstall() -> None:
     Table.all_items = _original_all_items  # type: ignore[method-assign]
     ActionResult.execute_result = _original_execute_result  # type: ignore[method-assign]
     SQSBackend.is_message_valid_based_on_retention_period = _original_retention  # type: ignore[method-assign]
+    SQSBackend.send_message = _original_send_message  # type: ignore[method-assign]
+    Queue.messages = _original_queue_messages  # type: ignore[method-assign]
+    for name, value in _original_counts.items():
+        setattr(Queue, name, value)
     core_responses.method_names_from_class = _original_method_names

@@ -157,3 +157,32 @@ def test_data_plane_answers_are_the_same_with_and_without_the_speedups(table: An
     finally:
         moto_speedups.install()
     assert fast == as_shipped
+
+
+def _queue_story() -> list[Any]:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="story")["QueueUrl"]
+    for n in range(5):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{n}", DelaySeconds=60 if n < 2 else 0)
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "a", "MessageBody": "b0"}])
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    sqs.delete_queue(QueueUrl=url)
+    return [
+        len(received),
+        {k: v for k, v in counts.items() if k.startswith("ApproximateNumberOfMessages")},
+    ]
+
+
+def test_sqs_sends_receives_and_counts_are_the_same_with_and_without_the_speedups() -> None:
+    with mock_aws():
+        fast = _queue_story()
+        moto_speedups.uninstall()
+        try:
+            as_shipped = _queue_story()
+        finally:
+            moto_speedups.install()
+    assert fast == as_shipped
+    assert fast == [2, {"ApproximateNumberOfMessages": "2",
+                        "ApproximateNumberOfMessagesNotVisible": "2",
+                        "ApproximateNumberOfMessagesDelayed": "2"}]  # fmt: skip
