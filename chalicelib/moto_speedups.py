@@ -351,30 +351,33 @@ def _fast_transact_write_items(self: DynamoDBBackend, transact_items: list[dict[
         return _original_transact(self, transact_items)
 
 
+def _patches() -> list[tuple[Any, str, Any, Any]]:
+    """(owner, attribute, this module's version, moto's own) of every patch."""
+    counts = [
+        (Queue, name, _count_unless_sending(name), _original_counts[name]) for name in _COUNTS
+    ]
+    return [
+        (DynamoDBBackend, "transact_write_items", _fast_transact_write_items, _original_transact),
+        (Table, "query", _fast_query, _original_query),
+        (Table, "all_items", _fast_all_items, _original_all_items),
+        (ActionResult, "execute_result", _fast_execute_result, _original_execute_result),
+        (SQSBackend, "is_message_valid_based_on_retention_period", _fast_retention,
+         _original_retention),
+        (SQSBackend, "send_message", _fast_send_message, _original_send_message),
+        (Queue, "messages", property(_visible_messages), _original_queue_messages),
+        *counts,
+        (core_responses, "method_names_from_class", _method_names, _original_method_names),
+    ]  # fmt: skip
+
+
 def install() -> None:
     """Patch moto's classes in this process (idempotent)."""
     track_moto_models_weakly()
-    DynamoDBBackend.transact_write_items = _fast_transact_write_items  # type: ignore[method-assign]
-    Table.query = _fast_query  # type: ignore[method-assign]
-    Table.all_items = _fast_all_items  # type: ignore[method-assign]
-    ActionResult.execute_result = _fast_execute_result  # type: ignore[method-assign]
-    SQSBackend.is_message_valid_based_on_retention_period = _fast_retention  # type: ignore[method-assign]
-    SQSBackend.send_message = _fast_send_message  # type: ignore[method-assign]
-    Queue.messages = property(_visible_messages)  # type: ignore[method-assign,assignment]
-    for name in _COUNTS:
-        setattr(Queue, name, _count_unless_sending(name))
-    core_responses.method_names_from_class = _method_names
+    for owner, name, ours, _ in _patches():
+        setattr(owner, name, ours)
 
 
 def uninstall() -> None:
-    """Moto as it ships (for the tests that compare both)."""
-    DynamoDBBackend.transact_write_items = _original_transact  # type: ignore[method-assign]
-    Table.query = _original_query  # type: ignore[method-assign]
-    Table.all_items = _original_all_items  # type: ignore[method-assign]
-    ActionResult.execute_result = _original_execute_result  # type: ignore[method-assign]
-    SQSBackend.is_message_valid_based_on_retention_period = _original_retention  # type: ignore[method-assign]
-    SQSBackend.send_message = _original_send_message  # type: ignore[method-assign]
-    Queue.messages = _original_queue_messages  # type: ignore[method-assign]
-    for name, value in _original_counts.items():
-        setattr(Queue, name, value)
-    core_responses.method_names_from_class = _original_method_names
+    """Moto as it ships (for the tests that compare both; moto's dashboard stays weak)."""
+    for owner, name, _, theirs in _patches():
+        setattr(owner, name, theirs)

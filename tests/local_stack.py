@@ -24,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,14 @@ def _drain(stream: Any, lines: queue.Queue[str | None], kept: list[str]) -> None
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalStack]:
     """The local stack as ``make run`` starts it, on a free port, for the whole session."""
+    with started_stack() as running:
+        yield running
+
+
+@contextmanager
+def started_stack() -> Iterator[LocalStack]:
+    """A local stack of its own (``python -m chalicelib.devstack``) for the block: its moto
+    holds only what the block makes."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     env |= {"FLOWS_PORT": str(port), "PYTHONUNBUFFERED": "1"}

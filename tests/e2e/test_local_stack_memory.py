@@ -14,32 +14,19 @@ address can be in one).
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.local_stack import LocalStack, started_stack
+
 EVENTS = 12
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _call(method: str, url: str, key: str | None = None, body: Any = None) -> Any:
@@ -57,64 +44,15 @@ def _moto_objects(moto_url: str) -> dict[str, Any]:
         return dict(json.loads(response.read()))
 
 
-@dataclass
-class Stack:
-    base: str
-    key: str
-    moto_url: str
-    output: list[str]
-
-
-def _read(stream: Any, into: list[str]) -> None:
-    # Read it all as it comes: a full pipe would stall the stack's request log.
-    for line in stream:
-        into.append(line)
-
-
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    """A local stack of this module's own (``python -m chalicelib.devstack``): its moto holds
-    only what these tests make."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWS_", "AWS_"))}
-    env |= {"PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chalicelib.devstack", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output: list[str] = []
-        assert process.stdout is not None
-        threading.Thread(target=_read, args=(process.stdout, output), daemon=True).start()
-        deadline = time.monotonic() + 90
-        while not any("local stack ready" in line for line in output):
-            assert process.poll() is None, "".join(output)
-            assert time.monotonic() < deadline, "".join(output)
-            time.sleep(0.1)
-        printed = dict(line.strip().partition(":")[::2] for line in output if ":" in line)
-        yield Stack(
-            base=f"http://127.0.0.1:{port}",
-            key=printed["dev API key"].strip(),
-            moto_url=printed["moto endpoint"].strip(),
-            output=output,
-        )
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def stack() -> Iterator[LocalStack]:
+    """A local stack of this module's own: its moto holds only what these tests make."""
+    with started_stack() as running:
+        yield running
 
 
-def test_the_local_stack_keeps_no_copies_of_moto_objects(stack: Stack) -> None:
-    base, key, moto_url = stack.base, stack.key, stack.moto_url
+def test_the_local_stack_keeps_no_copies_of_moto_objects(stack: LocalStack) -> None:
+    base, key, moto_url = stack.base_url, stack.api_key, stack.moto_url
     form = _call("POST", f"{base}/v1/forms", key, {"name": "Signup"})["id"]
     step = {"id": "tag", "type": "update_contact", "settings": {"updates": [
         {"field": "interests", "action": "add", "value": "Signed up"}]}}  # fmt: skip
@@ -149,9 +87,11 @@ def test_the_local_stack_keeps_no_copies_of_moto_objects(stack: Stack) -> None:
     assert sorted(t["name"] for t in listed) == sorted(tables)
 
 
-def test_the_request_log_leaves_out_query_strings(stack: Stack) -> None:
+def test_the_request_log_leaves_out_query_strings(stack: LocalStack) -> None:
     address = "query-string@memory.example.com"
-    assert _call("GET", f"{stack.base}/v1/contacts?email={address}", stack.key)["items"] == []
+    assert (
+        _call("GET", f"{stack.base_url}/v1/contacts?email={address}", stack.api_key)["items"] == []
+    )
     deadline = time.monotonic() + 10
     while not any("GET /v1/contacts" in line for line in stack.output):
         assert time.monotonic() < deadline, "".join(stack.output[-20:])

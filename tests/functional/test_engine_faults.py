@@ -808,16 +808,19 @@ def test_a_step_s_own_error_drops_the_participant_after_max_tries(
     assert_invariant(t.tenant_id, flow_id)
 
 
-def test_a_bulk_enrolment_that_fails_midway_goes_on_from_where_it_stopped(
-    chalice_client: Any, engine: Engine
-) -> None:
+def _bulk(chalice_client: Any) -> tuple[Tenant, str, str, list[str]]:
+    """A tenant with a one-wait flow and a selection of 5 contacts (sorted ids)."""
     t = Tenant.new(chalice_client)
     flow_id = t.flow([WAIT])
     selection = t.http.post("/v1/selections", {"name": "Bulk"}).json["id"]
     members = sorted(t.contact() for _ in range(5))
     for contact_id in members:
         assert t.http.put(f"/v1/selections/{selection}/members/{contact_id}").status == 200
-    proposed: list[str] = []
+    return t, flow_id, selection, members
+
+
+def _counting_into(proposed: list[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A wrapper for ``propose`` that notes each contact proposed."""
 
     def counting(real: Callable[..., Any]) -> Callable[..., Any]:
         def propose(tenant_id: str, flow: str, contact_id: str, **kw: Any) -> Any:
@@ -825,6 +828,16 @@ def test_a_bulk_enrolment_that_fails_midway_goes_on_from_where_it_stopped(
             return real(tenant_id, flow, contact_id, **kw)
 
         return propose
+
+    return counting
+
+
+def test_a_bulk_enrolment_that_fails_midway_goes_on_from_where_it_stopped(
+    chalice_client: Any, engine: Engine
+) -> None:
+    t, flow_id, selection, members = _bulk(chalice_client)
+    proposed: list[str] = []
+    counting = _counting_into(proposed)
 
     # When: the third member's enrolment fails once (a passing fault), mid-page
     with (
@@ -853,20 +866,9 @@ def test_a_job_message_delivered_twice_does_not_fork_the_job(
     # Given: a selection of 5, enrolled two members a page, one page a job message
     monkeypatch.setattr(control, "PAGE_SIZE", 2)
     monkeypatch.setattr(control, "PAGES_PER_JOB", 1)
-    t = Tenant.new(chalice_client)
-    flow_id = t.flow([WAIT])
-    selection = t.http.post("/v1/selections", {"name": "Bulk"}).json["id"]
-    members = sorted(t.contact() for _ in range(5))
-    for contact_id in members:
-        assert t.http.put(f"/v1/selections/{selection}/members/{contact_id}").status == 200
+    t, flow_id, selection, members = _bulk(chalice_client)
     proposed: list[str] = []
-
-    def counting(real: Callable[..., Any]) -> Callable[..., Any]:
-        def propose(tenant_id: str, flow: str, contact_id: str, **kw: Any) -> Any:
-            proposed.append(contact_id)
-            return real(tenant_id, flow, contact_id, **kw)
-
-        return propose
+    counting = _counting_into(proposed)
 
     def twice(event: dict[str, Any], context: Any) -> Any:
         control_worker(event, context)
