@@ -44,6 +44,7 @@ the same calls with and without the patches and compares the answers.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import copy
 import functools
@@ -61,6 +62,7 @@ import moto.dynamodb.models as _dynamodb_models
 from moto.core.responses import ActionResult
 from moto.core.utils import unix_time, unix_time_millis
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
 from moto.sqs.models import Queue, SQSBackend
@@ -88,12 +90,15 @@ _query = threading.local()
 
 
 def _fast_query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-    index_name = kwargs.get("index_name") if len(args) < 7 else args[6]
+    def arg(position: int, name: str) -> Any:
+        return args[position] if len(args) > position else kwargs.get(name)
+
     outer = getattr(_query, "scope", None)
-    if index_name:
-        _query.scope = (self, None, kwargs.get("hash_key_conditions") or [])
+    if arg(6, "index_name"):
+        _query.scope = (self, None, kwargs.get("hash_key_conditions") or [], None, True)
     else:
-        _query.scope = (self, hash_key, [])
+        start, forward = arg(3, "exclusive_start_key"), arg(4, "scan_index_forward")
+        _query.scope = (self, hash_key, [], start, forward is not False)
     try:
         return _original_query(self, hash_key, *args, **kwargs)
     finally:
@@ -105,7 +110,7 @@ def _fast_all_items(self: Table) -> list[Any]:
     if scope is None or scope[0] is not self:
         return _sorted_by_plain_keys(self)
     _query.scope = None  # once: the Query's own list
-    _, partition, index_hash = scope
+    _, partition, index_hash, start, forward = scope
     if partition is None:  # an index Query: moto sorts the matching items itself
         return _matching(_items(self), index_hash)
     found = self.items.get(partition)
@@ -114,8 +119,20 @@ def _fast_all_items(self: Table) -> list[Any]:
     if not self.range_key_attr:
         return [found]
     # In range-key order by plain values, so moto's own sort (by DynamoType, which converts
-    # the values on every comparison) finds the list already sorted.
-    return sorted(found.values(), key=lambda item: item.range_key.cast_value)
+    # the values on every comparison) finds the list already sorted; and a later page starts
+    # after its cursor, where moto would compare every item before it with the cursor.
+    ordered = sorted(found.values(), key=_range_value)
+    if start and self.range_key_attr in start:
+        cursor = DynamoType(start[self.range_key_attr]).cast_value
+        if forward:
+            ordered = ordered[bisect.bisect_right(ordered, cursor, key=_range_value) :]
+        else:
+            ordered = ordered[: bisect.bisect_left(ordered, cursor, key=_range_value)]
+    return ordered
+
+
+def _range_value(item: Any) -> Any:
+    return item.range_key.cast_value
 
 
 def _matching(items: Iterator[Any], conditions: list[tuple[str, Any]]) -> list[Any]:
