@@ -69,6 +69,7 @@ class Soak:
         self.sweeps = 0
         self.sweeper_failures: list[str] = []
         self.dead_lettered = 0
+        self._shown = time.perf_counter()
 
     flow_id = ""
 
@@ -90,20 +91,15 @@ class Soak:
         minutes) while messages keep failing, else by 20 minutes (the sweeper's staleness is
         15), after which the sweeper runs."""
         handlers = _handlers()
-        shown = time.perf_counter()
+        self._shown = time.perf_counter()
         for _ in range(rounds):
-            if time.perf_counter() - shown > 60:  # a long soak says how far it is
-                shown = time.perf_counter()
-                d = self.delivery
-                print(f"soak progress: delivered {d.delivered}, failed {d.failed}, duplicated "
-                      f"{d.duplicated}, faults {sum(self.chaos.injected.values())}",
-                      flush=True)  # fmt: skip
             succeeded = self._succeeded()
             received = 0
             while True:
                 before = self._succeeded()
                 got = sum(pump(q, h, self.chaos, self.delivery) for q, h in handlers.items())
                 received += got
+                self._progress()
                 if not got or self._succeeded() == before:
                     break
             moved = self._succeeded() - succeeded + fire_due_schedules(self.clock.now)
@@ -125,6 +121,15 @@ class Soak:
                 except (Exception, InjectedCrashError) as error:  # it runs again later
                     self.sweeper_failures.append(type(error).__name__)
         raise AssertionError(f"the soak did not settle: {self.describe()}")
+
+    def _progress(self) -> None:
+        """A line a minute: a long soak says how far it is."""
+        if time.perf_counter() - self._shown > 60:
+            self._shown = time.perf_counter()
+            d = self.delivery
+            print(f"soak progress: delivered {d.delivered}, failed {d.failed}, duplicated "
+                  f"{d.duplicated}, faults {sum(self.chaos.injected.values())}",
+                  flush=True)  # fmt: skip
 
     def _succeeded(self) -> int:
         return self.delivery.delivered - self.delivery.failed
