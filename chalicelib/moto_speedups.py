@@ -123,7 +123,7 @@ def _fast_all_items(self: Table) -> list[Any]:
     # after its cursor, where moto would compare every item before it with the cursor.
     ordered = sorted(found.values(), key=_range_value)
     if start and self.range_key_attr in start:
-        cursor = DynamoType(start[self.range_key_attr]).cast_value
+        cursor = _plain(DynamoType(start[self.range_key_attr]))
         if forward:
             ordered = ordered[bisect.bisect_right(ordered, cursor, key=_range_value) :]
         else:
@@ -132,7 +132,12 @@ def _fast_all_items(self: Table) -> list[Any]:
 
 
 def _range_value(item: Any) -> Any:
-    return item.range_key.cast_value
+    return _plain(item.range_key)
+
+
+def _plain(value: DynamoType) -> Any:
+    # A string's value as it is (``cast_value`` converts on every call); numbers converted.
+    return value.value if value.type == "S" else value.cast_value
 
 
 def _matching(items: Iterator[Any], conditions: list[tuple[str, Any]]) -> list[Any]:
