@@ -27,6 +27,7 @@ from typing import Any
 POLL_IDLE_S = 0.05
 LONG_POLL_S = 1
 SCHEDULER_TICK_S = 1.0
+STOP_DEADLINE_S = 3.0
 
 
 def _configure_environment() -> None:
@@ -211,6 +212,22 @@ def start(host: str, port: int, *, seed_demo: bool = False) -> Stack:
     )
 
 
+def shut_down(stack: Any, deadline_s: float = STOP_DEADLINE_S) -> bool:
+    """Stop the stack, but wait for it no longer than ``deadline_s``: chalice's server closes by
+    joining its request threads, with no deadline, and one still reading from a client (or a
+    machine too busy to schedule it) held ``make run`` past a SIGTERM for over 15 s. Returns
+    whether it stopped in time; the caller leaves the process either way."""
+    stopped: list[float] = []
+    stopper = threading.Thread(target=lambda: stopped.append(stack.stop()), daemon=True)
+    stopper.start()
+    stopper.join(timeout=deadline_s)
+    if stopped:
+        print(f"stopped in {stopped[0]:.1f}s", flush=True)
+        return True
+    print(f"not stopped within {deadline_s:.0f}s; leaving anyway", flush=True)
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run Flows locally on moto.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("FLOWS_PORT", "8000")))
@@ -249,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     while not stack.stop_event.is_set():
         stack.stop_event.wait(0.5)
-    print(f"stopped in {stack.stop():.1f}s", flush=True)
+    shut_down(stack)
     # Nothing is left to save (moto keeps everything in memory): leave now rather than wait on
     # any request thread still open on moto's server.
     sys.stderr.flush()
