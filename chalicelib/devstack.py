@@ -248,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    # A process inherits its parent's blocked signals: started by one that blocks SIGTERM (the
+    # test session does, once Playwright has run), the stack never heard it and outlived it.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
     base = stack.base_url
     print(
