@@ -140,3 +140,19 @@ def world(chalice_client: Any, engine: Any) -> Any:
     from tests.functional.engine_fixtures import World
 
     return World.new(chalice_client, engine)
+
+
+@pytest.fixture
+def scripts(engine: Any) -> Any:
+    """The script runner of tracked links, faked (tests/functional/test_links_forms.Scripts)."""
+    from chalicelib.engine.runtime import runtime
+    from tests.functional.test_links_forms import Scripts
+
+    runtime.scripts = fake = Scripts()
+    return fake
+
+
+@pytest.fixture
+def public(chalice_client: Any) -> Http:
+    """The API without a key: the public endpoints (/l, /f, /o, /u)."""
+    return Http(chalice_client)

@@ -11,13 +11,11 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from chalicelib.aws import client
-from chalicelib.engine.runtime import runtime
 from chalicelib.messaging import tokens
 from chalicelib.store import engagement, records
 from chalicelib.triggers.email_events import handle_ses_events
 from tests.functional.conftest import Http, Reply
 from tests.functional.engine_fixtures import World
-from tests.functional.engine_kit import Engine
 from tests.functional.test_action_steps import _emails_sent, sender_domain
 
 FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -41,17 +39,6 @@ class Scripts:
     def invoke(self, function_arn: str, payload: dict[str, Any]) -> str:
         self.calls.append(payload)
         return "req-1"
-
-
-@pytest.fixture
-def scripts(engine: Engine) -> Scripts:
-    runtime.scripts = fake = Scripts()
-    return fake
-
-
-@pytest.fixture
-def public(chalice_client: Any) -> Http:
-    return Http(chalice_client)
 
 
 def link(world: World, url: str = "https://example.com/offer", **actions: Any) -> str:

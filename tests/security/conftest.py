@@ -7,5 +7,7 @@ from tests.functional.conftest import (  # noqa: F401
     chalice_client,
     engine,
     other,
+    public,
+    scripts,
     world,
 )

@@ -12,12 +12,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chalicelib.engine.runtime import runtime
 from chalicelib.messaging import tokens
 from chalicelib.store import engagement
 from tests.functional.conftest import Http
 from tests.functional.engine_fixtures import World
-from tests.functional.engine_kit import Engine
 from tests.functional.test_links_forms import (
     ARN,
     FORM_TYPE,
@@ -28,17 +26,6 @@ from tests.functional.test_links_forms import (
     mail_flow,
     tracked,
 )
-
-
-@pytest.fixture
-def scripts(engine: Engine) -> Scripts:
-    runtime.scripts = fake = Scripts()
-    return fake
-
-
-@pytest.fixture
-def public(chalice_client: Any) -> Http:
-    return Http(chalice_client)
 
 
 def token_of(url: str) -> str:
