@@ -11,7 +11,10 @@ third made every call cost several milliseconds of Python:
   then keeps the items of the queried partition (or, for an index, the items whose index key
   matches, which it sorts again). Here, inside a Query, ``all_items`` hands back only the
   queried partition of the table (a base-table Query: moto keeps the items by partition),
-  sorted by plain values, or the items whose index hash key (a string) has the queried value,
+  sorted by plain values, from its cursor, and for a page (a Limit) only the items moto's
+  loop reaches: up to the limit-th one the range key condition keeps and the one after it,
+  where moto stops (a page of a partition of 10,000 cost O(partition) in moto's sort and
+  walk); or the items whose index hash key (a string) has the queried value,
   unsorted (an index Query: moto checks and sorts them itself afterwards). Outside
   a Query (a Scan) the items are sorted by their plain key values, converted once an item: the
   same order, since a key attribute has one type.
@@ -95,10 +98,18 @@ def _fast_query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
 
     outer = getattr(_query, "scope", None)
     if arg(6, "index_name"):
-        _query.scope = (self, None, kwargs.get("hash_key_conditions") or [], None, True)
+        _query.scope = _Scope(self, None, kwargs.get("hash_key_conditions") or [])
     else:
-        start, forward = arg(3, "exclusive_start_key"), arg(4, "scan_index_forward")
-        _query.scope = (self, hash_key, [], start, forward is not False)
+        _query.scope = _Scope(
+            self,
+            hash_key,
+            start=arg(3, "exclusive_start_key"),
+            forward=arg(4, "scan_index_forward") is not False,
+            # moto looks at the items in order and stops at the one after the limit-th
+            # match: only those can change the answer (unless a legacy QueryFilter counts).
+            limit=None if _legacy_filter(kwargs) else arg(2, "limit"),
+            comparison=(arg(0, "range_comparison"), arg(1, "range_objs")),
+        )
     try:
         return _original_query(self, hash_key, *args, **kwargs)
     finally:
@@ -107,13 +118,12 @@ def _fast_query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
 
 def _fast_all_items(self: Table) -> list[Any]:
     scope = getattr(_query, "scope", None)
-    if scope is None or scope[0] is not self:
+    if scope is None or scope.table is not self:
         return _sorted_by_plain_keys(self)
     _query.scope = None  # once: the Query's own list
-    _, partition, index_hash, start, forward = scope
-    if partition is None:  # an index Query: moto sorts the matching items itself
-        return _matching(_items(self), index_hash)
-    found = self.items.get(partition)
+    if scope.partition is None:  # an index Query: moto sorts the matching items itself
+        return _matching(_items(self), scope.index_hash)
+    found = self.items.get(scope.partition)
     if found is None:
         return []
     if not self.range_key_attr:
@@ -122,12 +132,61 @@ def _fast_all_items(self: Table) -> list[Any]:
     # the values on every comparison) finds the list already sorted; and a later page starts
     # after its cursor, where moto would compare every item before it with the cursor.
     ordered = sorted(found.values(), key=_range_value)
+    start = scope.start
     if start and self.range_key_attr in start:
         cursor = _plain(DynamoType(start[self.range_key_attr]))
-        if forward:
+        if scope.forward:
             ordered = ordered[bisect.bisect_right(ordered, cursor, key=_range_value) :]
         else:
             ordered = ordered[: bisect.bisect_left(ordered, cursor, key=_range_value)]
+    if scope.limit is None:
+        return ordered
+    # A page: what moto will look at, in its order (it sorts, then reverses a backward Query).
+    if not scope.forward:
+        return _page_of(ordered[::-1], scope)[::-1]
+    return _page_of(ordered, scope)
+
+
+class _Scope:
+    """What the Query running on this thread asked for: its table, its partition (None for an
+    index Query), the index's hash key conditions, its cursor, direction, limit and range key
+    comparison."""
+
+    def __init__(
+        self,
+        table: Table,
+        partition: Any,
+        index_hash: list[tuple[str, Any]] | None = None,
+        *,
+        start: dict[str, Any] | None = None,
+        forward: bool = True,
+        limit: int | None = None,
+        comparison: tuple[str | None, list[Any]] = (None, []),
+    ) -> None:
+        self.table, self.partition, self.index_hash = table, partition, index_hash or []
+        self.start, self.forward, self.limit, self.comparison = start, forward, limit, comparison
+
+
+def _legacy_filter(kwargs: dict[str, Any]) -> bool:
+    known = {"index_name", "consistent_read", "filter_expression", "hash_key_conditions",
+             "range_key_conditions", "projection_expressions"}  # fmt: skip
+    return any(name not in known for name in kwargs)
+
+
+def _page_of(ordered: list[Any], scope: _Scope) -> list[Any]:
+    """The first items of ``ordered`` (in the Query's direction) moto's loop reaches: up to the
+    ``limit``-th one the range key comparison keeps, and the one after it (where moto stops and
+    sets LastEvaluatedKey)."""
+    limit = scope.limit or 0
+    operator, values = scope.comparison
+    if operator is None:
+        return ordered[: limit + 1]
+    kept = 0
+    for position, item in enumerate(ordered):
+        if kept == limit:
+            return ordered[: position + 1]
+        if item.range_key.compare(operator, values):
+            kept += 1
     return ordered
 
 
