@@ -17,6 +17,7 @@ import chalicelib.flows.api
 import chalicelib.tenants.api
 import chalicelib.triggers.api  # noqa: F401
 from chalicelib.api.auth import bearer_token
+from chalicelib.api.gateway import chalice_errors_as_problems
 from chalicelib.api.openapi import build_openapi
 from chalicelib.api.registry import api
 from chalicelib.api.routing import Call
@@ -66,6 +67,8 @@ def openapi_document() -> dict[str, Any]:
 
 api.mount(app, api_key_authorizer)
 app.register_blueprint(ui)
+# chalice's own errors (405, 415, ...) answer problem+json like ours.
+app.register_middleware(chalice_errors_as_problems, "http")
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

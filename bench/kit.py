@@ -43,8 +43,10 @@ from typing import Any
 import botocore.session
 
 from chalicelib import moto_speedups
+from chalicelib.api import gateway
 
 moto_speedups.install()
+gateway.install_local()
 logging.getLogger("flows").setLevel(logging.WARNING)
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -124,12 +124,16 @@ def start(host: str, port: int, *, seed_demo: bool = False) -> Stack:
     from moto.server import ThreadedMotoServer
 
     from chalicelib import moto_speedups
+    from chalicelib.api import gateway
 
     # moto keeps no copies of what it hands out (moto_speedups.track_moto_models_weakly), and
     # its costs are DynamoDB's (a Query reads its partition, not the whole table sorted; a
     # transaction that cannot fail copies no table), with moto's answers: the stack stays as
     # fast at its thousandth event as at its first (bench/latency.py).
     moto_speedups.install()
+    # chalice.local's gateway answers as the deployed one does (problem+json, an unknown path
+    # 404): chalicelib/api/gateway.py.
+    gateway.install_local()
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()

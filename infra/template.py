@@ -14,6 +14,8 @@ batch failures. ``complete(template, stage)`` adds them, in place:
 - the attachments bucket (SSE-S3, public access blocked, TLS only), the Scheduler group and the
   role Scheduler assumes to post wake messages, the SES configuration set whose bounce and
   complaint events go through an SNS topic to the ``ses_events`` queue;
+- the API's own error answers (``x-amazon-apigateway-gateway-responses``: an unknown path, no
+  key, throttling, ...) as problem+json, from ``chalicelib.api.gateway``;
 - per function: an explicit name, its own role's policy (``infra/policies.py``, replacing
   chalice's placeholder), and the names and secrets it reads as environment variables.
 """
@@ -28,6 +30,7 @@ from typing import Any
 
 from pynamodb.attributes import TTLAttribute
 
+from chalicelib.api.gateway import swagger_gateway_responses
 from chalicelib.settings import QUEUES, TABLES, get_settings
 from chalicelib.store.models import ALL_MODELS
 from chalicelib.store.resources import MAX_RECEIVE_COUNT
@@ -627,6 +630,11 @@ def _throttle_api(template: Json) -> None:
     ]
 
 
+def _gateway_responses(template: Json) -> None:
+    api = template["Resources"]["RestAPI"]["Properties"]
+    api["DefinitionBody"]["x-amazon-apigateway-gateway-responses"] = swagger_gateway_responses()
+
+
 def complete(sam: Json, stage: str) -> Json:
     """The deployable template: chalice's SAM template plus everything listed above."""
     template = copy.deepcopy(sam)
@@ -646,6 +654,7 @@ def complete(sam: Json, stage: str) -> Json:
     resources.update(_email_events(prefix))
     resources.update(_alarm_topic())
     _throttle_api(template)
+    _gateway_responses(template)
     _fix_log_groups(template)
     for function, logical_id in functions(template).items():
         _complete_function(template, function, logical_id, prefix, tables, queues)

@@ -26,8 +26,10 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 from chalicelib import moto_speedups
+from chalicelib.api import gateway
 
 # The local stack (a subprocess): one per session for tests/browser and tests/contract alike.
 from tests.local_stack import local_stack  # noqa: F401
 
 moto_speedups.install()
+gateway.install_local()

@@ -21,14 +21,6 @@ _DEFAULT_ERRORS = {
     413: f"The body is larger than {MAX_BODY_BYTES} bytes",
     422: "The object has problems that forbid the call",
 }
-# A request without an Authorization header never reaches the API: the gateway (API Gateway,
-# or chalice's local one) answers 401 itself, with this body.
-_GATEWAY_401 = {
-    "type": "object",
-    "properties": {"message": {"type": "string"}},
-    "required": ["message"],
-}
-
 Mode = Literal["validation", "serialization"]
 
 
@@ -95,8 +87,6 @@ def _operation(op: Operation, refs: dict[tuple[Any, Mode], Any]) -> dict[str, An
             "description": _DEFAULT_ERRORS.get(status, "Error"),
             "content": problem,
         }
-    if op.access is not None:
-        responses["401"]["content"] = problem | {"application/json": {"schema": _GATEWAY_401}}
     for status, answer in op.responses.items():
         responses[str(status)] = answer
     responses = dict(sorted(responses.items()))

@@ -74,6 +74,10 @@ def test_make_run_serves_the_api_and_stops_on_sigterm() -> None:
         assert status == 201, contact
         assert _call("GET", f"{base}/v1/contacts/{contact['id']}", key) == (200, contact)
         assert _call("GET", f"{base}/v1/contacts", "not-a-key")[0] == 401
+        # The gateway's own answers are problems, as deployed (chalicelib/api/gateway.py).
+        status, problem = _call("GET", f"{base}/v1/nothing", key)
+        assert (status, problem["status"], problem["title"]) == (404, 404, "Not Found")
+        assert _call("GET", f"{base}/v1/contacts")[1]["status"] == 401
         status, tenant = _call("POST", f"{base}/v1/admin/tenants", operator, {"name": "Second"})
         assert status == 201, tenant
         assert _call("GET", f"{base}/v1/contacts/{contact['id']}", tenant["api_key"])[0] == 404

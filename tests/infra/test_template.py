@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,8 @@ from moto import mock_aws
 from pynamodb.attributes import TTLAttribute
 
 import app
+from chalicelib.api.gateway import GATEWAY_ANSWERS
+from chalicelib.api.problems import Problem
 from chalicelib.settings import QUEUES, TABLES, get_settings
 from chalicelib.store.models import ALL_MODELS
 from chalicelib.store.resources import MAX_RECEIVE_COUNT
@@ -119,6 +122,45 @@ def test_the_api_stage_is_throttled(resources: Resources) -> None:
     assert setting["HttpMethod"] == "*"
     assert setting["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
     assert setting["ThrottlingBurstLimit"] == {"Ref": "ApiBurstLimit"}
+
+
+# API Gateway's own answers and their status (None: the one API Gateway chose).
+GATEWAY_STATUSES = {
+    "UNAUTHORIZED": 401,
+    "MISSING_AUTHENTICATION_TOKEN": 404,
+    "ACCESS_DENIED": 403,
+    "THROTTLED": 429,
+    "REQUEST_TOO_LARGE": 413,
+    "AUTHORIZER_FAILURE": 500,
+    "AUTHORIZER_CONFIGURATION_ERROR": 500,
+    "DEFAULT_4XX": None,
+    "DEFAULT_5XX": None,
+}
+
+
+def test_the_gateways_own_answers_are_problems(resources: Resources) -> None:
+    definition = resources["RestAPI"]["Properties"]["DefinitionBody"]
+    declared = definition["x-amazon-apigateway-gateway-responses"]
+    assert set(GATEWAY_STATUSES) <= set(declared)
+    assert set(declared) == set(GATEWAY_ANSWERS)
+    for response_type, response in declared.items():
+        status = GATEWAY_STATUSES.get(response_type, GATEWAY_ANSWERS[response_type].status)
+        assert response.get("statusCode") == (None if status is None else str(status))
+        assert response["responseParameters"] == {
+            "gatewayresponse.header.Content-Type": "'application/problem+json'"
+        }
+        (template,) = response["responseTemplates"].values()
+        assert set(response["responseTemplates"]) == {"application/json"}
+        # API Gateway puts the quoted message where $context.error.messageString stands.
+        text = template.replace("$context.error.messageString", json.dumps('A "quoted" message'))
+        assert "$" not in text, response_type
+        problem = json.loads(text)
+        if status is None:
+            assert problem == {"type": "about:blank", "title": 'A "quoted" message'}
+        else:
+            assert Problem.model_validate(problem).status == status, response_type
+            assert problem["title"], response_type
+            assert problem["detail"], response_type
 
 
 # -- queues -------------------------------------------------------------------------------------

@@ -103,5 +103,5 @@ def test_each_role_is_refused_exactly_where_it_may_not_call(
 
 @pytest.mark.parametrize("op", KEYED, ids=NAMES)
 def test_no_key_and_an_unknown_key_are_401(anon: Http, op: Operation) -> None:
-    assert anon.request(op.method, url(op)).status == 401
+    assert_problem(anon.request(op.method, url(op)), 401)
     assert_problem(anon.as_key("flw_not-a-key").request(op.method, url(op)), 401)
