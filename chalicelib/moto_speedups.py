@@ -30,6 +30,11 @@ third made every call cost several milliseconds of Python:
   and in-flight messages), and every message sent walked it three times too (for one
   attribute, ContentBasedDeduplication). The period is read from the queue directly, a send
   does not count the messages, and the visible messages are found with one clock reading.
+- **botocore signed every request and rebuilt its User-Agent character by character**: a
+  quarter of a call's cost against the in-process mock, which reads nothing of the
+  signature. A request to an AWS host (only ``mock_aws`` answers those here) goes unsigned;
+  one to moto's server (``make run``, which routes by the signature) and every presigned url
+  are signed as before. The User-Agent's parts are sanitized once each.
 - **moto kept every object it ever made** (a class-level list per model, for its dashboard):
   every item written, every message copy received, every whole-table copy a transaction made;
   full garbage collections over that heap grew to tens of seconds (found by bench/latency.py;
@@ -53,15 +58,19 @@ import copy
 import functools
 import itertools
 import json
+import re
 import threading
 import types
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
+import botocore.useragent as _useragent
 import moto.core.responses as _core_responses
 import moto.dynamodb.models as _dynamodb_models
+from botocore.signers import RequestSigner
 from moto.core.responses import ActionResult
 from moto.core.utils import unix_time, unix_time_millis
 from moto.dynamodb.models import DynamoDBBackend
@@ -84,6 +93,9 @@ _original_counts = {name: getattr(Queue, name) for name in _COUNTS}
 _sqs_call = threading.local()
 core_responses: Any = _core_responses
 _original_method_names = core_responses.method_names_from_class
+useragent: Any = _useragent
+_original_sanitize = useragent.sanitize_user_agent_string_component
+_original_sign = RequestSigner.sign
 _LOCK = threading.Lock()
 _counts = {"fast_answers": 0}  # for the tests: the DynamoDB answers written with json.dumps
 _query = threading.local()
@@ -273,6 +285,33 @@ def _method_names(clazz: object) -> frozenset[str]:
     return frozenset(_original_method_names(clazz))
 
 
+# -- botocore ------------------------------------------------------------------------------------
+
+# The hosts of AWS itself: only moto's in-process mock (``mock_aws``) answers them here.
+_AWS_HOST = re.compile(r"(^|\.)amazonaws\.com$")
+
+
+def _sign_unless_in_process(
+    self: RequestSigner, operation_name: str, request: Any, *args: Any, **kwargs: Any
+) -> Any:
+    # SigV4 signing was a tenth of a call's cost, and moto's in-process mock reads nothing of
+    # it but the access key (to pick the account: without one, the default account, which is
+    # the tests' and bench's). moto's server (``make run``) does read it, to route the request
+    # to its service: a request to it (a local url) is signed, and so is any presigned url.
+    signing_type = args[1] if len(args) > 1 else kwargs.get("signing_type", "standard")
+    host = urlsplit(str(request.url)).hostname or ""
+    if signing_type == "standard" and _AWS_HOST.search(host):
+        return None
+    return _original_sign(self, operation_name, request, *args, **kwargs)
+
+
+@functools.lru_cache(maxsize=1024)
+def _sanitize(raw: str, allow_hash: bool) -> str:
+    # botocore rebuilds the User-Agent header on every request, sanitizing each of its parts
+    # character by character; the parts are the same few strings every time.
+    return str(_original_sanitize(raw, allow_hash))
+
+
 # -- SQS ----------------------------------------------------------------------------------------
 
 
@@ -448,6 +487,8 @@ def _patches() -> list[tuple[Any, str, Any, Any]]:
         (Queue, "messages", property(_visible_messages), _original_queue_messages),
         *counts,
         (core_responses, "method_names_from_class", _method_names, _original_method_names),
+        (RequestSigner, "sign", _sign_unless_in_process, _original_sign),
+        (useragent, "sanitize_user_agent_string_component", _sanitize, _original_sanitize),
     ]  # fmt: skip
 
 

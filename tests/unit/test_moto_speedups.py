@@ -225,3 +225,42 @@ def test_sqs_sends_receives_and_counts_are_the_same_with_and_without_the_speedup
     assert fast == [2, {"ApproximateNumberOfMessages": "2",
                         "ApproximateNumberOfMessagesNotVisible": "2",
                         "ApproximateNumberOfMessagesDelayed": "2"}]  # fmt: skip
+
+
+def test_requests_to_moto_in_process_go_unsigned_and_others_stay_signed() -> None:
+    # The in-process mock reads nothing of a signature; moto's server routes by it, and a
+    # presigned url is nothing without it.
+    from botocore.awsrequest import AWSResponse
+
+    seen: dict[str, bytes | None] = {}
+
+    def capture(name: str) -> Any:
+        def hook(request: Any, **_: Any) -> AWSResponse:
+            seen[name] = request.headers.get("Authorization")
+            return AWSResponse(request.url, 200, {}, _Body(b'{"TableNames": []}'))
+
+        return hook
+
+    with mock_aws():
+        mocked = boto3.client("dynamodb", region_name="us-east-1")
+        mocked.meta.events.register_first("before-send.dynamodb", capture("in process"))
+        mocked.list_tables()
+        local = boto3.client(
+            "dynamodb", region_name="us-east-1", endpoint_url="http://127.0.0.1:5999"
+        )
+        local.meta.events.register_first("before-send.dynamodb", capture("server"))
+        local.list_tables()
+        url = boto3.client("s3", region_name="us-east-1").generate_presigned_url(
+            "get_object", Params={"Bucket": "b", "Key": "k"}
+        )
+    assert seen["in process"] is None
+    assert b"AWS4-HMAC-SHA256 Credential=" in bytes(seen["server"] or b"")
+    assert "Signature=" in url
+
+
+class _Body:
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.content
