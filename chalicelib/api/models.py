@@ -6,6 +6,15 @@ from typing import Annotated, Any, Optional, cast
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+MAX_ID_LENGTH = 200
+# DynamoDB refuses a sort key over 1,024 bytes (a partition key over 2,048), even in a read;
+# 200 characters are at most 800 bytes of UTF-8; the server's ids are a prefix and 26 (``new_id``).
+
+Id = Annotated[str, Field(max_length=MAX_ID_LENGTH)]
+"""An id in a request body (a selection, a form, an associate, a flow, ...), bounded like an id
+in a path: a longer one names nothing and is a 400 at its field, never a key sent to DynamoDB.
+An empty one passes here: a flow takes it as a gap (a problem), a CRM body as a bad reference."""
+
 
 class ApiModel(BaseModel):
     """A request body: unknown fields and wrong JSON types are errors, never coerced."""

@@ -17,6 +17,7 @@ from chalice.app import Chalice, ChaliceAuthorizer, Request, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.api.auth import Principal, Role
+from chalicelib.api.models import MAX_ID_LENGTH
 from chalicelib.api.problems import (
     PROBLEM_CONTENT_TYPE,
     ApiError,
@@ -31,7 +32,6 @@ from chalicelib.api.problems import (
 logger = Logger(service="flows")
 
 MAX_BODY_BYTES = 1_000_000
-MAX_ID_LENGTH = 200
 # A flow of 15 splits one inside another is ~64 levels of JSON.
 MAX_JSON_DEPTH = 64
 JSON_TYPES = ["application/json"]

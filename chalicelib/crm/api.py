@@ -7,10 +7,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from chalicelib.api.auth import ANY_ROLE, CONTENT
+from chalicelib.api.models import Id
 from chalicelib.api.pagination import ListQuery, Page
 from chalicelib.api.registry import api
 from chalicelib.api.routing import (
-    MAX_ID_LENGTH,
     Call,
     Handler,
     Operation,
@@ -28,9 +28,7 @@ class ContactQuery(ListQuery):
 
 
 class ByContactQuery(ListQuery):
-    contact_id: str | None = Field(
-        None, max_length=MAX_ID_LENGTH, description="only those of this contact"
-    )
+    contact_id: Id | None = Field(None, description="only those of this contact")
 
 
 def _service(call: Call) -> CrmService:

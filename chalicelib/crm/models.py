@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib.api.models import ApiModel, Stamped
+from chalicelib.api.models import ApiModel, Id, Stamped
 
 Name = Field(..., min_length=1, max_length=200)
 Text = Field(None, max_length=200)
@@ -44,9 +44,9 @@ class ContactFields(ApiModel):
     last_name: str = Field("", max_length=200)
     email: EmailStr | None = None
     mobile_phone: str | None = Field(None, description="normalised to E.164")
-    company_id: str | None = None
-    owner_id: str | None = Field(None, description="our contact (an associate)")
-    service_owner_id: str | None = Field(None, description="our service contact (an associate)")
+    company_id: Id | None = None
+    owner_id: Id | None = Field(None, description="our contact (an associate)")
+    service_owner_id: Id | None = Field(None, description="our service contact (an associate)")
     category: str | None = Text
     business: str | None = Text
     interests: list[str] = Field(default_factory=list)
@@ -64,7 +64,7 @@ class Contact(ContactFields, Stamped):
 
 class CompanyFields(ApiModel):
     name: str = Name
-    owner_id: str | None = None
+    owner_id: Id | None = None
     category: str | None = Text
     business: str | None = Text
 
@@ -77,7 +77,7 @@ class AssociateFields(ApiModel):
     name: str = Name
     email: EmailStr | None = None
     mobile_phone: str | None = Field(None, description="normalised to E.164")
-    group_ids: list[str] = Field(default_factory=list)
+    group_ids: list[Id] = Field(default_factory=list)
     active: bool = True
 
 
@@ -124,13 +124,13 @@ class ExtraField(ExtraFieldFields, Stamped):
 
 
 class FollowUpFields(ApiModel):
-    contact_id: str | None = None
+    contact_id: Id | None = None
     type: Literal["task", "meeting"] = "task"
     title: str = Name
     start: AwareDatetime | None = Field(None, strict=False)
     end: AwareDatetime | None = Field(None, strict=False)
-    associate_id: str | None = None
-    project_id: str | None = None
+    associate_id: Id | None = None
+    project_id: Id | None = None
     description: str = Field("", max_length=10_000)
 
     @field_validator("start", "end", mode="before")
@@ -156,13 +156,13 @@ class FollowUp(FollowUpFields, Stamped):
 
 
 class RequestFields(ApiModel):
-    contact_id: str | None = None
+    contact_id: Id | None = None
     title: str = Name
     type: str | None = Text
     status: str = Field("open", max_length=50)
     category: str | None = Text
     priority: str | None = Text
-    owner_id: str | None = None
+    owner_id: Id | None = None
     message: str = Field("", max_length=100_000)
 
 
@@ -171,14 +171,14 @@ class Request(RequestFields, Stamped):
 
 
 class SaleFields(ApiModel):
-    contact_id: str | None = None
+    contact_id: Id | None = None
     title: str = Name
     type: str | None = Text
     stage: str | None = Text
     status: Literal["open", "sold", "lost"] = "open"
     amount: float = Field(0, ge=0)
-    owner_id: str | None = None
-    project_id: str | None = None
+    owner_id: Id | None = None
+    project_id: Id | None = None
     description: str = Field("", max_length=10_000)
     date: AwareDatetime | None = Field(None, strict=False, description="expected close date")
 

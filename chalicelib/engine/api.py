@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from chalicelib.api.auth import ANY_ROLE, FLOW_WRITE
-from chalicelib.api.models import ApiModel
+from chalicelib.api.models import ApiModel, Id
 from chalicelib.api.pagination import ListQuery, Page
 from chalicelib.api.registry import api
 from chalicelib.api.routing import Call
@@ -24,8 +24,8 @@ Status = Literal["queued", "active", "finished", "succeeded", "dropped_out", "ca
 class Proposal(ApiModel):
     """One contact, or every member of a static selection (in the background)."""
 
-    contact_id: str | None = Field(None, min_length=1, max_length=200)
-    selection_id: str | None = Field(None, min_length=1, max_length=200)
+    contact_id: Id | None = Field(None, min_length=1)
+    selection_id: Id | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def _one(self) -> Proposal:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Field, create_model, field_validator, model_validator
 
-from chalicelib.api.models import ApiModel
+from chalicelib.api.models import ApiModel, Id
 from chalicelib.clock import time_zones
 from chalicelib.flows.rules import Rule
 from chalicelib.ids import new_id
@@ -58,10 +58,10 @@ TARGETS: dict[str, tuple[str, str]] = {
 
 class Trigger(ApiModel):
     type: TriggerType
-    form_id: str | None = None
-    link_id: str | None = None
-    selection_id: str | None = None
-    project_id: str | None = None
+    form_id: Id | None = None
+    link_id: Id | None = None
+    selection_id: Id | None = None
+    project_id: Id | None = None
 
     @property
     def target(self) -> str | None:
@@ -114,10 +114,10 @@ SuccessType = Literal[
 class Criterion(ApiModel):
     type: SuccessType
     rule: Rule | None = Field(None, description="contact_updated: the field rule to meet")
-    selection_id: str | None = None
-    project_id: str | None = None
-    form_id: str | None = None
-    link_id: str | None = None
+    selection_id: Id | None = None
+    project_id: Id | None = None
+    form_id: Id | None = None
+    link_id: Id | None = None
 
 
 class Success(ApiModel):
@@ -126,8 +126,8 @@ class Success(ApiModel):
 
 
 class Finish(ApiModel):
-    on_success_flow_id: str | None = None
-    otherwise_flow_id: str | None = None
+    on_success_flow_id: Id | None = None
+    otherwise_flow_id: Id | None = None
 
 
 class AutoPause(ApiModel):
@@ -217,16 +217,16 @@ class FlowDefinition(ApiModel):
     # Each trigger is a trigger index entry, rewritten in the lifecycle's one transaction.
     triggers: list[Trigger] = Field(default_factory=list, max_length=MAX_TRIGGER_KEYS)
     filter: list[Rule] = Field(default_factory=list)
-    exclusion_selection_ids: list[str] = Field(default_factory=list)
+    exclusion_selection_ids: list[Id] = Field(default_factory=list)
     start_only_once: bool = False
-    remove_from_flow_ids: list[str] = Field(default_factory=list)
+    remove_from_flow_ids: list[Id] = Field(default_factory=list)
     email_settings: EmailSettings = Field(default_factory=EmailSettings)
     send_window: SendWindow | None = None
     sms_sender: str | None = None
     success: Success = Field(default_factory=Success)
     finish: Finish = Field(default_factory=Finish)
     auto_pause: AutoPause = Field(default_factory=AutoPause)
-    owner_id: str | None = Field(None, description="the associate told when the flow pauses itself")
+    owner_id: Id | None = Field(None, description="the associate told when the flow pauses itself")
     steps: list[AnyStep] = Field(default_factory=list)
 
     @model_validator(mode="before")

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from chalicelib.api.models import ApiModel
+from chalicelib.api.models import ApiModel, Id
 from chalicelib.clock import iso
 from chalicelib.engine.activities import create, owner_of, tag_values
 from chalicelib.engine.calendar import add_working_days, book, first_free
@@ -34,14 +34,14 @@ class Meeting(ApiModel):
 
 
 class AssignToAssociate(ApiModel):
-    associate_id: str | None = None
+    associate_id: Id | None = None
 
 
 class Settings(StepSettings):
     title: str | None = Field(None, max_length=200)
     type: Literal["task", "meeting"] = "task"
     description: str = Field("", max_length=10_000)
-    project_id: str | None = None
+    project_id: Id | None = None
     due_in: Duration | None = Field(None, description=f"a task: due after this; {DEFAULT_DUE_IN}")
     meeting: Meeting | None = Field(None, description="a meeting: its length and when")
     assign_to: Literal["our_contact", "our_service_contact"] | AssignToAssociate = Field(

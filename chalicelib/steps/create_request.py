@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
+from chalicelib.api.models import Id
 from chalicelib.engine.activities import create, tag_values
 from chalicelib.engine.outcomes import Outcome, RunContext
 from chalicelib.messaging.merge_tags import render
@@ -23,7 +24,7 @@ class Settings(StepSettings):
     status: str = Field("open", max_length=50)
     category: str | None = Field(None, max_length=200)
     priority: str | None = Field(None, max_length=200)
-    owner: str = Field(
+    owner: Id = Field(
         "auto",
         min_length=1,
         description="an associate id, auto (the category's assignment rule) or unassigned",

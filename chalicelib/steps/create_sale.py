@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from chalicelib.api.models import ApiModel
+from chalicelib.api.models import ApiModel, Id
 from chalicelib.clock import iso
 from chalicelib.engine.activities import create, owner_of, tag_values
 from chalicelib.engine.outcomes import Outcome, RunContext
@@ -29,9 +29,9 @@ class Settings(StepSettings):
     stage: str | None = Field(None, max_length=200)
     amount: float = Field(0, ge=0)
     description: str = Field("", max_length=10_000)
-    project_id: str | None = None
+    project_id: Id | None = None
     date: SaleDate = Field(default_factory=SaleDate)
-    owner: str = Field(
+    owner: Id = Field(
         "our_contact",
         min_length=1,
         description="our_contact, our_service_contact, or an associate id",

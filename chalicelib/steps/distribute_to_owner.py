@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
+from chalicelib.api.models import Id
 from chalicelib.clock import iso
 from chalicelib.engine.outcomes import Outcome, RunContext, done, skipped
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, StepType, missing
@@ -14,10 +15,10 @@ from chalicelib.store import records
 
 
 class Settings(StepSettings):
-    associate_ids: list[str] = Field(default_factory=list, description="handed out in rotation")
-    group_id: str | None = Field(None, description="its active associates join the rotation")
+    associate_ids: list[Id] = Field(default_factory=list, description="handed out in rotation")
+    group_id: Id | None = Field(None, description="its active associates join the rotation")
     only_if_unassigned: bool = Field(True, description="leave contacts that have an owner alone")
-    fallback_owner_id: str | None = Field(None, description="when no one in the rotation is active")
+    fallback_owner_id: Id | None = Field(None, description="when no one in the rotation is active")
 
 
 def check(ctx: CheckContext, settings: Settings, step: Any) -> Iterator[Issue]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from chalicelib.api.models import Id
 from chalicelib.clock import iso
 from chalicelib.engine.outcomes import Outcome, RunContext, done, skipped
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, missing
@@ -13,8 +14,8 @@ from chalicelib.store.base import Write
 
 
 class ListSettings(StepSettings):
-    selection_id: str | None = None
-    project_id: str | None = None
+    selection_id: Id | None = None
+    project_id: Id | None = None
 
 
 def check(ctx: CheckContext, settings: ListSettings, step: Any) -> Iterator[Issue]:

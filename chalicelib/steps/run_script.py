@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from chalicelib.api.models import Id
 from chalicelib.engine.outcomes import Outcome, RunContext, done, skipped
 from chalicelib.engine.runtime import runtime
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, StepType, missing
@@ -12,7 +13,7 @@ from chalicelib.store import records
 
 
 class Settings(StepSettings):
-    script_id: str | None = None
+    script_id: Id | None = None
 
 
 def check(ctx: CheckContext, settings: Settings, step: Any) -> Iterator[Issue]:

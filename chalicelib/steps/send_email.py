@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+from chalicelib.api.models import Id
 from chalicelib.aws import client
 from chalicelib.engine.activities import tag_values
 from chalicelib.engine.messaging import associate_of, sent
@@ -27,9 +28,7 @@ MAX_ATTACHMENTS_BYTES = 25 * 1024 * 1024
 
 
 class Settings(StepSettings):
-    mailing_id: str | None = Field(
-        None, description="existing content; or inline subject/html/text"
-    )
+    mailing_id: Id | None = Field(None, description="existing content; or inline subject/html/text")
     subject: str | None = Field(
         None, max_length=998, description="inline, or overrides the mailing's"
     )

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from chalicelib.api.models import ApiModel
+from chalicelib.api.models import ApiModel, Id
 from chalicelib.engine.facts import holds
 from chalicelib.engine.outcomes import Outcome, RunContext, drop_out, take_branch
 from chalicelib.flows.rules import Rule, check_rules
@@ -32,16 +32,16 @@ class Condition(ApiModel):
     """A branch's condition; which keys count depends on the split's basis."""
 
     rules: list[Rule] | None = None
-    form_id: str | None = None
-    link_id: str | None = None
-    mailing_id: str | None = Field(None, description="link_clicked: only clicks in this mailing")
-    project_id: str | None = None
-    selection_id: str | None = None
+    form_id: Id | None = None
+    link_id: Id | None = None
+    mailing_id: Id | None = Field(None, description="link_clicked: only clicks in this mailing")
+    project_id: Id | None = None
+    selection_id: Id | None = None
 
 
 class Settings(StepSettings):
     basis: Basis | None = None
-    mailing_step_id: str | None = Field(
+    mailing_step_id: Id | None = Field(
         None, description="link_clicked: count only clicks in this email step's mailing"
     )
 

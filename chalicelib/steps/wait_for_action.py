@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from chalicelib.api.models import ApiModel
+from chalicelib.api.models import ApiModel, Id
 from chalicelib.clock import iso_ms
 from chalicelib.engine.outcomes import Outcome, RunContext, done, drop_out, wait_until
 from chalicelib.steps.base import CheckContext, Issue, StepSettings, StepType, missing
@@ -17,12 +17,12 @@ from chalicelib.steps.durations import Duration, parse_duration
 
 class LinkClickedAction(ApiModel):
     type: Literal["link_clicked"]
-    link_id: str | None = None
+    link_id: Id | None = None
 
 
 class FormSubmittedAction(ApiModel):
     type: Literal["form_submitted"]
-    form_id: str | None = None
+    form_id: Id | None = None
 
 
 Action = Annotated[LinkClickedAction | FormSubmittedAction, Field(discriminator="type")]

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
-from chalicelib.api.models import ApiModel
+from chalicelib.api.models import ApiModel, Id
 from chalicelib.clock import time_zones
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -44,7 +44,7 @@ class TenantSettings(ApiModel):
         None,
         description="ISO 3166 region for phone numbers written without +country code",
     )
-    request_categories: dict[str, list[str]] = Field(
+    request_categories: dict[str, list[Id]] = Field(
         default_factory=dict,
         description="request category -> the associates its requests rotate over (owner auto)",
     )

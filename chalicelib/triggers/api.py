@@ -12,6 +12,7 @@ from chalice.app import Response
 from pydantic import Field
 
 from chalicelib.api.auth import ANY_ROLE, CONTENT
+from chalicelib.api.models import Id
 from chalicelib.api.pagination import ListQuery, Page
 from chalicelib.api.problems import BadRequestError
 from chalicelib.api.registry import api
@@ -43,7 +44,7 @@ def clock() -> Any:
 
 
 class UrlQuery(ListQuery):
-    contact_id: str = Field(..., min_length=1, max_length=200)
+    contact_id: Id = Field(..., min_length=1)
 
 
 class SubmissionQuery(ListQuery):

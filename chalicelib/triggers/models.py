@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
-from chalicelib.api.models import ApiModel, Stamped
+from chalicelib.api.models import ApiModel, Id, Stamped
 from chalicelib.settings import get_settings
 from chalicelib.steps.durations import Duration
 
@@ -55,20 +55,20 @@ class FieldValue(ApiModel):
 
 
 class SelectionRef(ApiModel):
-    selection_id: str
+    selection_id: Id
 
 
 class ProjectRef(ApiModel):
-    project_id: str
+    project_id: Id
 
 
 class FollowUpAction(ApiModel):
     type: Literal["task", "meeting"] = "task"
     title: str = Field(..., min_length=1, max_length=200)
     description: str = Field("", max_length=10_000)
-    project_id: str | None = None
+    project_id: Id | None = None
     assign_to_our_contact: bool = Field(True, description="the contact's owner, if it has one")
-    default_recipient_id: str | None = Field(None, description="an associate, else")
+    default_recipient_id: Id | None = Field(None, description="an associate, else")
     duration: Duration | None = Field(None, description="ISO 8601; a meeting's length, from now")
 
 
@@ -77,7 +77,7 @@ class RequestAction(ApiModel):
     type: str | None = Short
     priority: str | None = Short
     category: str | None = Short
-    owner: str = Field("auto", description="auto (service owner, else owner), or an associate id")
+    owner: Id = Field("auto", description="auto (service owner, else owner), or an associate id")
     message: str = Field("", max_length=10_000)
 
 
@@ -92,7 +92,7 @@ class LinkActions(ApiModel):
     remove_from_project: ProjectRef | None = None
     follow_up: FollowUpAction | None = None
     request: RequestAction | None = None
-    script_id: str | None = Field(
+    script_id: Id | None = Field(
         None,
         description="run synchronously (2 s budget) with custId, linkId, shipmentId, linkUrl, "
         "linkHits; its returnUrl (http/https) replaces the redirect",
@@ -131,8 +131,8 @@ class FormActions(ApiModel):
     default_category: str | None = Field(None, max_length=200, description="for a new contact")
     default_business: str | None = Field(None, max_length=200, description="for a new contact")
     request: RequestAction | None = None
-    response_mailing_id: str | None = Field(None, description="emailed to the submitter")
-    script_id: str | None = Field(None, description="invoked (async) with the submission")
+    response_mailing_id: Id | None = Field(None, description="emailed to the submitter")
+    script_id: Id | None = Field(None, description="invoked (async) with the submission")
 
 
 class FormFields(ApiModel):
@@ -182,6 +182,6 @@ class Submission(BaseModel):
 
 
 class ProcessBody(ApiModel):
-    contact_id: str | None = Field(
+    contact_id: Id | None = Field(
         None, description="link the submission to this contact; none: find by email or create"
     )
