@@ -6,7 +6,7 @@ batch failures. ``complete(template, stage)`` adds them, in place:
 
 - every table of ``settings.TABLES`` with the keys and GSIs of its PynamoDB model (the same
   schema ``create_resources()`` gives the local stack), on demand, PITR on, deletion protection
-  on and retained on stack deletion, TTL on a model's ``TTLAttribute`` if it has one;
+  on and retained on stack deletion, TTL on the ``TTLAttribute`` a model of the table declares;
 - every queue of ``settings.QUEUES`` with a DLQ (redrive after ``MAX_RECEIVE_COUNT``) and an
   alarm on the DLQ's depth; alarms on the workers' errors;
 - the SQS event sources: the queue by ``GetAtt`` (so it exists first), partial batch failures,
@@ -28,11 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pynamodb.attributes import TTLAttribute
-
 from chalicelib.api.gateway import swagger_gateway_responses
 from chalicelib.settings import QUEUES, TABLES, get_settings
-from chalicelib.store.models import ALL_MODELS
+from chalicelib.store.models import ALL_MODELS, ttl_attribute
 from chalicelib.store.resources import MAX_RECEIVE_COUNT
 from infra.policies import (
     WILDCARD_ACTIONS,
@@ -200,9 +198,9 @@ def table_resource(name: str, model: Any, prefix: str) -> Json:
     }
     if indexes:
         properties["GlobalSecondaryIndexes"] = indexes
-    ttl = [a.attr_name for a in model.get_attributes().values() if isinstance(a, TTLAttribute)]
+    ttl = ttl_attribute(model.Meta.table_name)
     if ttl:
-        properties["TimeToLiveSpecification"] = {"AttributeName": ttl[0], "Enabled": True}
+        properties["TimeToLiveSpecification"] = {"AttributeName": ttl, "Enabled": True}
     return _retained({"Type": "AWS::DynamoDB::Table", "Properties": properties})
 
 

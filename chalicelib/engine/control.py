@@ -62,7 +62,7 @@ def _once(job: Job) -> Job:
             return
         job(message)
         if name:
-            store.mark_job_message_done(tenant_id, flow_id, name)
+            store.mark_job_message_done(tenant_id, flow_id, name, runtime.clock())
 
     return run
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -223,7 +223,9 @@ class ParticipantItem(Model):
 class ParticipantGuardItem(Model):
     """A guard in the participants table (``participant_id`` starts with ``#``), written in the
     same transaction as a participant: ``#live#<contact>`` while the contact has a queued or
-    active participation of the flow, ``#once#<contact>`` for good once it had one."""
+    active participation of the flow, ``#once#<contact>`` for good once it had one. Also
+    ``#job#<job>#<phase>#<cursor>``: a fan-out job's message that ran to its end, kept until
+    ``expires_at`` (DynamoDB's TTL deletes it; docs/decisions/0014)."""
 
     class Meta:
         table_name = _table("participants")
@@ -232,6 +234,7 @@ class ParticipantGuardItem(Model):
     pk = UnicodeAttribute(hash_key=True)
     participant_id = UnicodeAttribute(range_key=True)
     owner = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
 
 
 class JournalByEntered(_Index):
@@ -310,3 +313,22 @@ ALL_MODELS: tuple[type[Model], ...] = (
     TriggerIndexItem,
     EngagementItem,
 )
+
+
+def ttl_attribute(table_name: str) -> str | None:
+    """The TTL attribute of a table: the one a model of it (any of them: several share the
+    participants and CRM tables) declares as a ``TTLAttribute``, if any."""
+    found: set[str] = set()
+    pending: list[type[Model]] = list(Model.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        meta = getattr(model, "Meta", None)
+        if getattr(meta, "table_name", None) != table_name:
+            continue
+        found.update(
+            a.attr_name for a in model.get_attributes().values() if isinstance(a, TTLAttribute)
+        )
+    if len(found) > 1:
+        raise RuntimeError(f"{table_name}: one TTL attribute a table, not {sorted(found)}")
+    return next(iter(found), None)

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import Attribute
@@ -474,9 +475,17 @@ def job_message_done(tenant_id: str, flow_id: str, step: str) -> bool:
     return True
 
 
-def mark_job_message_done(tenant_id: str, flow_id: str, step: str) -> None:
-    """Record that a fan-out job's message ran to its end (an item beside the participants)."""
-    ParticipantGuardItem(key(tenant_id, flow_id), f"#job#{step}").save()
+# How long a job's message is remembered as done: longer than any copy of it can still arrive
+# (SQS keeps a message 14 days at most, and its dead-letter queue as long again).
+JOB_MARKER_TTL = timedelta(days=28)
+
+
+def mark_job_message_done(tenant_id: str, flow_id: str, step: str, now: datetime) -> None:
+    """Record that a fan-out job's message ran to its end (an item beside the participants,
+    which DynamoDB's TTL deletes after ``JOB_MARKER_TTL``)."""
+    ParticipantGuardItem(
+        key(tenant_id, flow_id), f"#job#{step}", expires_at=now + JOB_MARKER_TTL
+    ).save()
 
 
 def of_contact(tenant_id: str, contact_id: str, flow_id: str | None = None) -> list[Participant]:

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.aws import client
 from chalicelib.settings import QUEUES, TABLES, get_settings
-from chalicelib.store.models import ALL_MODELS
+from chalicelib.store.models import ALL_MODELS, ttl_attribute
 
 MAX_RECEIVE_COUNT = 5
 VISIBILITY_TIMEOUT_S = 120
@@ -27,9 +27,20 @@ def create_resources() -> None:
     settings = get_settings()
     names = {model.Meta.table_name for model in ALL_MODELS}
     assert names == {settings.table(name) for name in TABLES}, "settings.TABLES is out of date"
+    dynamodb = client("dynamodb")
     for model in ALL_MODELS:
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=False)
+        ttl = ttl_attribute(model.Meta.table_name)
+        if ttl is None:
+            continue
+        table = model.Meta.table_name
+        status = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+        if status.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+            dynamodb.update_time_to_live(
+                TableName=table,
+                TimeToLiveSpecification={"AttributeName": ttl, "Enabled": True},
+            )
     sqs = client("sqs")
     for name in QUEUES:
         dlq_url = sqs.create_queue(QueueName=settings.dlq_name(name))["QueueUrl"]

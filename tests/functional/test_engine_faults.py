@@ -886,3 +886,32 @@ def test_a_job_message_delivered_twice_does_not_fork_the_job(
     assert proposed == members
     assert sorted(p.contact_id for p in participants_of(t.tenant_id, flow_id)) == members
     assert_invariant(t.tenant_id, flow_id)
+
+
+def test_a_jobs_done_markers_expire_after_any_copy_could_arrive(
+    chalice_client: Any, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The markers that drop a job message's late copies are not kept for ever: DynamoDB's TTL
+    deletes them 28 days on (SQS keeps a message 14 days at most, its DLQ as long again)."""
+    from app import control_worker, step_worker
+    from chalicelib.engine.local_runtime import drain
+
+    monkeypatch.setattr(control, "PAGE_SIZE", 2)
+    monkeypatch.setattr(control, "PAGES_PER_JOB", 1)
+    t, flow_id, selection, _ = _bulk(chalice_client)
+    reply = t.http.post(f"/v1/flows/{flow_id}/participants", {"selection_id": selection})
+    assert reply.status == 202
+    while drain("control", control_worker) + drain("steps", step_worker):
+        pass
+
+    markers = [
+        item
+        for item in models.ParticipantGuardItem.query(f"{t.tenant_id}#{flow_id}")
+        if item.participant_id.startswith("#job#")
+    ]
+    assert len(markers) >= 3  # five members, two a page
+    expected = engine.clock.now + store.JOB_MARKER_TTL
+    assert {item.expires_at for item in markers} == {expected}
+    table = get_settings().table("participants")
+    ttl = client("dynamodb").describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
