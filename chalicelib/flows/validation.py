@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from chalicelib.aws import client
 from chalicelib.crm.resources import EXTRA_FIELD
-from chalicelib.flows.definition import TARGETS, FlowDefinition, walk
+from chalicelib.flows.definition import TARGETS, FlowDefinition, Step, walk
 from chalicelib.flows.overlap import trigger_overlaps
 from chalicelib.flows.rules import check_rules
 from chalicelib.messaging.merge_tags import unknown_tags
@@ -91,8 +91,11 @@ def find_problems(ctx: TenantContext) -> list[FlowProblem]:
     """Every problem of the flow: its own settings first, then each step in flowchart order."""
     problems = [FlowProblem(step_id=None, **vars(issue)) for issue in _flow_issues(ctx)]
     email_steps = {s.id for s in walk(ctx.flow.steps) if STEP_TYPES[s.type].sends_email}
+    unreachable = {step.id: issue for step, issue in _after_a_split(ctx.flow.steps)}
     for step in walk(ctx.flow.steps):
         issues: list[Issue] = list(STEP_TYPES[step.type].check(ctx, step.settings, step))
+        if step.id in unreachable:
+            issues.insert(0, unreachable[step.id])
         mailing_step = getattr(step.settings, "mailing_step_id", None)
         if mailing_step and mailing_step not in email_steps:
             issues.append(Issue("settings.mailing_step_id", f"no email step {mailing_step}"))
@@ -132,6 +135,29 @@ def _flow_issues(ctx: TenantContext) -> Iterator[Issue]:
     yield from ctx.ref("associate", flow.owner_id, "owner_id")
     yield from ctx.ref("flow", flow.finish.on_success_flow_id, "finish.on_success_flow_id")
     yield from ctx.ref("flow", flow.finish.otherwise_flow_id, "finish.otherwise_flow_id")
+
+
+def _after_a_split(steps: list[Step], path: str = "steps") -> Iterator[tuple[Step, Issue]]:
+    """A warning for each step that stands after a split in the same list. A split sends every
+    participant down one of its branches or out, and branches never join again
+    (``engine.navigation``): no participant walks on to such a step. A warning, not an error:
+    whoever stood on it before a paused edit put a split in front still goes on from there. Its
+    ``path`` is the step's place in the tree (``steps[0].branches[1].steps[2]``)."""
+    split: Step | None = None
+    for index, step in enumerate(steps):
+        place = f"{path}[{index}]"
+        if split is not None:
+            message = (
+                f"no participant reaches this step: the split {split.id} before it sends each "
+                "one down a branch or out, and branches do not join again"
+            )
+            yield step, Issue(place, message, "warning")
+        elif STEP_TYPES[step.type].has_branches:
+            split = step
+        for number, branch in enumerate(step.branches or []):
+            yield from _after_a_split(branch.steps, f"{place}.branches[{number}].steps")
+        if step.everyone_else is not None:
+            yield from _after_a_split(step.everyone_else.steps, f"{place}.everyone_else.steps")
 
 
 def _sender_domain(ctx: TenantContext) -> Iterator[Issue]:

@@ -97,6 +97,9 @@ def seed(tenant_id: str, kind: str) -> str:
 # -- one case per rule -----------------------------------------------------------------------------
 
 INLINE = {"subject": "Hello", "html": "<p>Hello</p>"}
+# A split and a wait without problems of their own.
+SPLIT = {"id": "sp", "type": "split", "settings": {"basis": "selection_member"}}
+WAIT = {"id": "w", "type": "wait_time", "settings": {"duration": "P1D"}}
 CASES: dict[str, tuple[dict[str, Any], Found]] = {
     "a clean flow": (
         {"steps": one("e", "send_email", **INLINE) + one("sms", "send_sms", text="Hi")},
@@ -182,6 +185,18 @@ CASES: dict[str, tuple[dict[str, Any], Found]] = {
             )
         },
         {("sp", "branches[0].condition.rules[0].field", "error")},
+    ),
+    "steps after a split in the same list are never reached": (
+        {"steps": [SPLIT, WAIT | {"id": "w1"}, SPLIT | {"id": "sp2"}]},
+        {("w1", "steps[1]", "warning"), ("sp2", "steps[2]", "warning")},
+    ),
+    "a step after a split inside a split's branch is never reached": (
+        {"steps": [SPLIT | {"everyone_else": {"steps": [SPLIT | {"id": "sp2"}, WAIT]}}]},
+        {("w", "steps[0].everyone_else.steps[1]", "warning")},
+    ),
+    "steps before a split and in its branches are reached": (
+        {"steps": [WAIT | {"id": "w1"}, SPLIT | {"everyone_else": {"steps": [WAIT]}}]},
+        set(),
     ),
     "send window without timezone": (
         {"timezone": None, "send_window": {"days": ["mon"], "start": "09:00", "end": "17:00"}},
