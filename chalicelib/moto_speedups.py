@@ -31,10 +31,11 @@ third made every call cost several milliseconds of Python:
   attribute, ContentBasedDeduplication). The period is read from the queue directly, a send
   does not count the messages, and the visible messages are found with one clock reading.
 - **botocore signed every request and rebuilt its User-Agent character by character**: a
-  quarter of a call's cost against the in-process mock, which reads nothing of the
-  signature. A request to an AWS host (only ``mock_aws`` answers those here) goes unsigned;
-  one to moto's server (``make run``, which routes by the signature) and every presigned url
-  are signed as before. The User-Agent's parts are sanitized once each.
+  quarter of a call's cost against the in-process mock, whose DynamoDB and SQS read nothing
+  of the signature. A DynamoDB or SQS request to AWS's host (only ``mock_aws`` answers those
+  here) goes unsigned; one to moto's server (``make run``, which routes by the signature),
+  every other service's (moto's S3 refuses an unsigned one) and every presigned url are
+  signed as before. The User-Agent's parts are sanitized once each.
 - **moto kept every object it ever made** (a class-level list per model, for its dashboard):
   every item written, every message copy received, every whole-table copy a transaction made;
   full garbage collections over that heap grew to tens of seconds (found by bench/latency.py;
@@ -287,20 +288,22 @@ def _method_names(clazz: object) -> frozenset[str]:
 
 # -- botocore ------------------------------------------------------------------------------------
 
-# The hosts of AWS itself: only moto's in-process mock (``mock_aws``) answers them here.
-_AWS_HOST = re.compile(r"(^|\.)amazonaws\.com$")
+# DynamoDB's and SQS's hosts on AWS itself: only moto's in-process mock (``mock_aws``) answers
+# them here. (Not S3's: moto's S3 takes an unsigned request for an anonymous one, and refuses.)
+_UNSIGNED_HOST = re.compile(r"^(dynamodb|sqs)\.[a-z0-9-]+\.amazonaws\.com$")
 
 
 def _sign_unless_in_process(
     self: RequestSigner, operation_name: str, request: Any, *args: Any, **kwargs: Any
 ) -> Any:
-    # SigV4 signing was a tenth of a call's cost, and moto's in-process mock reads nothing of
-    # it but the access key (to pick the account: without one, the default account, which is
-    # the tests' and bench's). moto's server (``make run``) does read it, to route the request
-    # to its service: a request to it (a local url) is signed, and so is any presigned url.
+    # SigV4 signing was a tenth of a call's cost, and moto's in-process DynamoDB and SQS read
+    # nothing of it but the access key (to pick the account: without one, the default account,
+    # which is the tests' and bench's). moto's server (``make run``) does read it, to route the
+    # request to its service: a request to it (a local url) is signed, as is any presigned url
+    # and any other service's request.
     signing_type = args[1] if len(args) > 1 else kwargs.get("signing_type", "standard")
     host = urlsplit(str(request.url)).hostname or ""
-    if signing_type == "standard" and _AWS_HOST.search(host):
+    if signing_type == "standard" and _UNSIGNED_HOST.match(host):
         return None
     return _original_sign(self, operation_name, request, *args, **kwargs)
 

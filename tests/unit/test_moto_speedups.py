@@ -250,9 +250,12 @@ def test_requests_to_moto_in_process_go_unsigned_and_others_stay_signed() -> Non
         )
         local.meta.events.register_first("before-send.dynamodb", capture("server"))
         local.list_tables()
-        url = boto3.client("s3", region_name="us-east-1").generate_presigned_url(
-            "get_object", Params={"Bucket": "b", "Key": "k"}
-        )
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="bucket")
+        s3.put_object(Bucket="bucket", Key="k", Body=b"x")
+        # moto's S3 takes an unsigned request for an anonymous one: 403
+        assert s3.head_object(Bucket="bucket", Key="k")["ContentLength"] == 1
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"})
     assert seen["in process"] is None
     assert b"AWS4-HMAC-SHA256 Credential=" in bytes(seen["server"] or b"")
     assert "Signature=" in url
