@@ -62,18 +62,25 @@ class LocalStack:
         self, method: str, path: str, body: Any = None, key: str | None = None
     ) -> tuple[int, Any]:
         """(status, decoded JSON or None) of one API call, with the dev key unless ``key``."""
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base_url + path, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        request.add_header("Authorization", f"Bearer {key or self.api_key}")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
+        return http_call(method, self.base_url + path, key or self.api_key, body)
 
 
-def _free_port() -> int:
+def http_call(method: str, url: str, key: str | None = None, body: Any = None) -> tuple[int, Any]:
+    """(status, decoded JSON or None) of one HTTP call with a JSON body, with ``key`` as the
+    bearer key if given."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if key:
+        request.add_header("Authorization", f"Bearer {key}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -98,7 +105,7 @@ def local_stack() -> Iterator[LocalStack]:
 def started_stack() -> Iterator[LocalStack]:
     """A local stack of its own (``python -m chalicelib.devstack``) for the block: its moto
     holds only what the block makes."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     env |= {"FLOWS_PORT": str(port), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
