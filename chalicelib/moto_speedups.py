@@ -14,8 +14,9 @@ third made every call cost several milliseconds of Python:
   sorted by plain values, from its cursor, and for a page (a Limit) only the items moto's
   loop reaches: up to the limit-th one the range key condition keeps and the one after it,
   where moto stops (a page of a partition of 10,000 cost O(partition) in moto's sort and
-  walk); or the items whose index hash key (a string) has the queried value,
-  unsorted (an index Query: moto checks and sorts them itself afterwards). Outside
+  walk); or, for an index Query, the items whose index hash key (a string) has the queried
+  value, from an index of the table's items by that attribute's value kept as writes happen
+  (``_ByValue``; moto checks and sorts them itself afterwards). Outside
   a Query (a Scan) the items are sorted by their plain key values, converted once an item: the
   same order, since a key attribute has one type.
 - **Every DynamoDB answer went through moto's generic, shape-driven serializer**: in a
@@ -82,6 +83,9 @@ from moto.sqs.models import Queue, SQSBackend
 
 dynamodb_models: Any = _dynamodb_models  # its module globals (copy, get_filter_expression)
 _original_transact = DynamoDBBackend.transact_write_items
+_original_update_item = DynamoDBBackend.update_item
+_original_put_item = Table.put_item
+_original_delete_item = Table.delete_item
 _original_query = Table.query
 _original_all_items = Table.all_items
 _original_execute_result = ActionResult.execute_result
@@ -135,7 +139,7 @@ def _fast_all_items(self: Table) -> list[Any]:
         return _sorted_by_plain_keys(self)
     _query.scope = None  # once: the Query's own list
     if scope.partition is None:  # an index Query: moto sorts the matching items itself
-        return _matching(_items(self), scope.index_hash)
+        return _index_matches(self, scope.index_hash)
     found = self.items.get(scope.partition)
     if found is None:
         return []
@@ -212,13 +216,25 @@ def _plain(value: DynamoType) -> Any:
     return value.value if value.type == "S" else value.cast_value
 
 
-def _matching(items: Iterator[Any], conditions: list[tuple[str, Any]]) -> list[Any]:
+def _index_matches(table: Table, conditions: list[tuple[str, Any]]) -> list[Any]:
     """The items an index Query can match: those whose index hash key has the queried string
-    value (moto checks each again). Only string keys are compared here, by their raw value:
-    a number's value has several spellings ("1", "1.0"), which moto compares as numbers."""
+    value (moto checks each again), found through ``_ByValue``. Only string keys are compared
+    here, by their raw value: a number's value has several spellings ("1", "1.0"), which moto
+    compares as numbers."""
     wanted = [(name, value.value) for name, value in conditions if value.type == "S"]
     if not wanted:
-        return list(items)
+        return list(_items(table))
+    with _INDEX_LOCK:
+        index = table.__dict__.get(_INDEX)
+        if index is None or index.generation != _generation[0]:
+            index = _ByValue()
+            setattr(table, _INDEX, index)
+        name, value = wanted[0]
+        candidates = index.items(table, name, value)
+    return _matching(candidates, wanted[1:])
+
+
+def _matching(items: Iterator[Any] | list[Any], wanted: list[tuple[str, str]]) -> list[Any]:
     found = []
     for item in items:
         attrs = item.attrs
@@ -229,6 +245,112 @@ def _matching(items: Iterator[Any], conditions: list[tuple[str, Any]]) -> list[A
         else:
             found.append(item)
     return found
+
+
+_INDEX = "_flows_by_value"  # the attribute of a moto Table that holds its _ByValue
+_INDEX_LOCK = threading.RLock()
+_generation = [0]  # one more at every install() and uninstall()
+_Key = tuple[Any, Any]  # an item's (hash key, range key or None), as moto keys table.items
+
+
+class _ByValue:
+    """A table's items by the string value of each attribute an index Query asked for (an
+    index's hash key): what DynamoDB's index is, so a Query costs O(matches) and not a walk of
+    the whole table. Kept up to date lazily: every write marks its item's key (``_touched``:
+    moto's put and delete, UpdateItem, and every key of a transaction, whatever became of it),
+    and the next index Query reads those items again as they are then."""
+
+    def __init__(self) -> None:
+        self.generation = _generation[0]  # writes made while uninstalled were not marked
+        self.by_attr: dict[str, dict[str, dict[_Key, None]]] = {}
+        self.of_key: dict[_Key, dict[str, str]] = {}
+        self.dirty: set[_Key] = set()
+
+    def items(self, table: Table, name: str, value: str) -> list[Any]:
+        if name not in self.by_attr:
+            self.by_attr[name] = {}
+            for item in _items(table):
+                self._add(name, (item.hash_key, item.range_key), item)
+        for key in self.dirty:
+            self._reindex(table, key)
+        self.dirty.clear()
+        found = []
+        for key in self.by_attr[name].get(value, {}):
+            item = _current(table, key)
+            if item is not None:
+                found.append(item)
+        return found
+
+    def _add(self, name: str, key: _Key, item: Any) -> None:
+        present = item.attrs.get(name)
+        if present is not None and present.type == "S":
+            self.by_attr[name].setdefault(present.value, {})[key] = None
+            self.of_key.setdefault(key, {})[name] = present.value
+
+    def _reindex(self, table: Table, key: _Key) -> None:
+        for name, value in self.of_key.pop(key, {}).items():
+            holders = self.by_attr[name].get(value)
+            if holders is not None:
+                holders.pop(key, None)
+                if not holders:
+                    del self.by_attr[name][value]
+        item = _current(table, key)
+        if item is not None:
+            for name in self.by_attr:
+                self._add(name, key, item)
+
+
+def _current(table: Table, key: _Key) -> Any:
+    found: Any = table.items.get(key[0])
+    if found is not None and table.range_key_attr:
+        found = found.get(key[1])
+    return found
+
+
+def _touched(table: Table, key: _Key) -> None:
+    index = table.__dict__.get(_INDEX)
+    if index is not None:
+        with _INDEX_LOCK:
+            index.dirty.add(key)
+
+
+def forget_indexes(table: Table) -> None:
+    """Drop what ``_ByValue`` knows of ``table``: for code that changes ``table.items``
+    directly (tests/functional/fault_kit.py puts a table's items back after a test)."""
+    with _INDEX_LOCK:
+        table.__dict__.pop(_INDEX, None)
+
+
+def _put_item(self: Table, *args: Any, **kwargs: Any) -> Any:
+    item = _original_put_item(self, *args, **kwargs)
+    _touched(self, (item.hash_key, item.range_key))
+    return item
+
+
+def _delete_item(self: Table, hash_key: Any, range_key: Any = None) -> Any:
+    try:
+        return _original_delete_item(self, hash_key, range_key)
+    finally:
+        _touched(self, (hash_key, range_key))
+
+
+def _update_item(self: DynamoDBBackend, table_name: str, key: dict[str, Any], *args: Any,
+                 **kwargs: Any) -> Any:  # fmt: skip
+    try:
+        return _original_update_item(self, table_name, key, *args, **kwargs)
+    finally:
+        _touch_keys(self, [(table_name, key)])
+
+
+def _touch_keys(backend: DynamoDBBackend, keys: list[tuple[str, dict[str, Any]]]) -> None:
+    for table_name, key in keys:
+        table = backend.tables.get(table_name)
+        if table is None or table.__dict__.get(_INDEX) is None:
+            continue
+        hash_value = DynamoType(key[table.hash_key_attr])
+        range_attr = table.range_key_attr
+        range_value = DynamoType(key[range_attr]) if range_attr and range_attr in key else None
+        _touched(table, (hash_value, range_value))
 
 
 def _items(table: Table) -> Iterator[Any]:
@@ -468,10 +590,25 @@ def _fast_transact_write_items(self: DynamoDBBackend, transact_items: list[dict[
     # One transaction at a time, as DynamoDB guarantees: moto itself takes no lock, so two
     # threads could otherwise both pass their conditions and both write.
     with _LOCK:
-        if len(transact_items) <= 100 and _cannot_fail(self, transact_items):
-            with _without_table_backups():
-                return _original_transact(self, transact_items)
-        return _original_transact(self, transact_items)
+        try:
+            if len(transact_items) <= 100 and _cannot_fail(self, transact_items):
+                with _without_table_backups():
+                    return _original_transact(self, transact_items)
+            return _original_transact(self, transact_items)
+        finally:
+            # Written, or put back (moto's rollback replaces the tables with their copies):
+            # either way the index reads these items again.
+            _touch_keys(self, list(_transaction_keys(self, transact_items)))
+
+
+def _transaction_keys(
+    backend: DynamoDBBackend, transact_items: list[dict[str, Any]]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    for entry in transact_items:
+        for op_type, op in entry.items():
+            if isinstance(op, dict) and op.get("TableName") in backend.tables:
+                with contextlib.suppress(KeyError):
+                    yield op["TableName"], _key(backend, op_type, op)
 
 
 def _patches() -> list[tuple[Any, str, Any, Any]]:
@@ -482,6 +619,9 @@ def _patches() -> list[tuple[Any, str, Any, Any]]:
     return [
         (DynamoDBBackend, "transact_write_items", _fast_transact_write_items, _original_transact),
         (Table, "query", _fast_query, _original_query),
+        (Table, "put_item", _put_item, _original_put_item),
+        (Table, "delete_item", _delete_item, _original_delete_item),
+        (DynamoDBBackend, "update_item", _update_item, _original_update_item),
         (Table, "all_items", _fast_all_items, _original_all_items),
         (ActionResult, "execute_result", _fast_execute_result, _original_execute_result),
         (SQSBackend, "is_message_valid_based_on_retention_period", _fast_retention,
@@ -498,11 +638,13 @@ def _patches() -> list[tuple[Any, str, Any, Any]]:
 def install() -> None:
     """Patch moto's classes in this process (idempotent)."""
     track_moto_models_weakly()
+    _generation[0] += 1
     for owner, name, ours, _ in _patches():
         setattr(owner, name, ours)
 
 
 def uninstall() -> None:
     """Moto as it ships (for the tests that compare both; moto's dashboard stays weak)."""
+    _generation[0] += 1
     for owner, name, _, theirs in _patches():
         setattr(owner, name, theirs)

@@ -273,9 +273,11 @@ def moto_at_scale() -> Iterator[None]:
 @contextmanager
 def forgetting_new_items() -> Iterator[None]:
     """Forget, when the block ends, every DynamoDB item written inside it (moto's tables go
-    back to their items from before). moto answers every query by going over the whole table,
-    so thousands of items left behind would slow down every later test of the session."""
+    back to their items from before): thousands of items left behind would slow down every
+    later test of the session (a Scan, a Query of a big partition)."""
     from moto.dynamodb.models import dynamodb_backends
+
+    from chalicelib import moto_speedups
 
     settings = get_settings()
     tables = dynamodb_backends[settings.account_id][settings.region].tables
@@ -289,6 +291,7 @@ def forgetting_new_items() -> Iterator[None]:
         for name, items in before.items():
             tables[name].items.clear()
             tables[name].items.update(items)
+            moto_speedups.forget_indexes(tables[name])
 
 
 # -- many participants ---------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def _all_pages(client: Any, limit: int | None = 17, **query: Any) -> list[Any]:
         extra = {"ExclusiveStartKey": start} if start else {}
         if limit is not None:
             extra["Limit"] = limit
-        page = client.query(TableName="t", **query, **extra)
+        page = client.query(**{"TableName": "t", **query, **extra})
         pages.append((page["Items"], page.get("LastEvaluatedKey")))
         start = page.get("LastEvaluatedKey")
         if not start:
@@ -267,3 +267,102 @@ class _Body:
 
     def stream(self, **_: Any) -> Iterator[bytes]:
         yield self.content
+
+
+def test_an_index_query_sees_every_write_before_it(table: Any) -> None:
+    """The index of items by value (``_ByValue``) is kept up to date by marking what each write
+    touched: puts, updates that set or remove the index key, deletes, batch writes, and
+    transactions, committed or cancelled. After every write, each index Query answers what a
+    Scan of the table finds."""
+    client = table
+    client.create_table(
+        TableName="u",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"}
+                              for n in ("pk", "sk", "g")],
+        GlobalSecondaryIndexes=[{"IndexName": "by_g", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]}],
+    )  # fmt: skip
+    writes = _RandomWrites(client, random.Random(5))
+    try:
+        for _ in range(150):
+            writes.one()
+            everything = client.scan(TableName="u")["Items"]
+            for group in _GROUPS:
+                query = {"IndexName": "by_g", "KeyConditionExpression": "g = :g",
+                         "ExpressionAttributeValues": {":g": {"S": group}}}  # fmt: skip
+                pages = _all_pages(client, 7, TableName="u", **query)
+                found = [i for page, _ in pages for i in page]
+                wanted = [i for i in everything if i.get("g") == {"S": group}]
+                assert _keys(found) == _keys(wanted), group
+        assert writes.cancelled > 0  # both kinds of transaction ran
+        assert writes.committed > 0
+    finally:
+        client.delete_table(TableName="u")
+
+
+_GROUPS = ["g0", "g1", "g2"]
+
+
+def _keys(items: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return sorted((i["pk"]["S"], i["sk"]["S"]) for i in items)
+
+
+class _RandomWrites:
+    """Writes of every kind to table ``u``, on 40 keys."""
+
+    def __init__(self, client: Any, rng: random.Random) -> None:
+        self.client, self.rng = client, rng
+        self.cancelled = self.committed = 0
+
+    def key(self, n: int) -> dict[str, Any]:
+        return {"pk": {"S": f"p{n % 3}"}, "sk": {"S": f"s{n:03d}"}}
+
+    def item(self, n: int) -> dict[str, Any]:
+        found = self.key(n)
+        if self.rng.random() < 0.8:
+            found["g"] = {"S": self.rng.choice(_GROUPS)}
+        return found
+
+    def set_group(self, n: int) -> dict[str, Any]:
+        return {"Key": self.key(n), "UpdateExpression": "SET g = :g",
+                "ExpressionAttributeValues": {":g": {"S": self.rng.choice(_GROUPS)}}}  # fmt: skip
+
+    def one(self) -> None:
+        client, n, kind = self.client, self.rng.randrange(40), self.rng.randrange(6)
+        if kind == 0:
+            client.put_item(TableName="u", Item=self.item(n))
+        elif kind == 1:
+            client.update_item(TableName="u", **self.set_group(n))
+        elif kind == 2:
+            client.update_item(TableName="u", Key=self.key(n), UpdateExpression="REMOVE g")
+        elif kind == 3:
+            client.delete_item(TableName="u", Key=self.key(n))
+        elif kind == 4:
+            client.batch_write_item(RequestItems={"u": [
+                {"PutRequest": {"Item": self.item(n)}},
+                {"DeleteRequest": {"Key": self.key((n + 1) % 40)}}]})  # fmt: skip
+        else:
+            self.transaction(n)
+
+    def transaction(self, n: int) -> None:
+        # Its condition fails half the time, and then nothing of it is written.
+        condition = (
+            "attribute_exists(pk)" if self.rng.random() < 0.5 else "attribute_not_exists(pk)"
+        )
+        update = {
+            "TableName": "u",
+            **self.set_group((n + 2) % 40),
+            "ConditionExpression": condition,
+        }
+        try:
+            self.client.transact_write_items(
+                TransactItems=[{"Put": {"TableName": "u", "Item": self.item(n)}},
+                               {"Update": update}]
+            )  # fmt: skip
+        except self.client.exceptions.TransactionCanceledException:
+            self.cancelled += 1
+        else:
+            self.committed += 1
