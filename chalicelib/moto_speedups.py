@@ -66,6 +66,7 @@ import types
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -164,24 +165,19 @@ def _fast_all_items(self: Table) -> list[Any]:
     return _page_of(ordered, scope)
 
 
+@dataclass
 class _Scope:
     """What the Query running on this thread asked for: its table, its partition (None for an
     index Query), the index's hash key conditions, its cursor, direction, limit and range key
     comparison."""
 
-    def __init__(
-        self,
-        table: Table,
-        partition: Any,
-        index_hash: list[tuple[str, Any]] | None = None,
-        *,
-        start: dict[str, Any] | None = None,
-        forward: bool = True,
-        limit: int | None = None,
-        comparison: tuple[str | None, list[Any]] = (None, []),
-    ) -> None:
-        self.table, self.partition, self.index_hash = table, partition, index_hash or []
-        self.start, self.forward, self.limit, self.comparison = start, forward, limit, comparison
+    table: Table
+    partition: Any
+    index_hash: list[tuple[str, Any]] = field(default_factory=list)
+    start: dict[str, Any] | None = None
+    forward: bool = True
+    limit: int | None = None
+    comparison: tuple[str | None, list[Any]] = (None, [])
 
 
 def _legacy_filter(kwargs: dict[str, Any]) -> bool:
