@@ -85,14 +85,17 @@ class Soak:
         ][:3]
         return f"{len(found)} participants: {dict(where)}; {self.delivery}; stuck {stuck}"
 
-    def run(self, done: Callable[[], bool], rounds: int = 2000) -> None:
+    def run(self, done: Callable[[], bool], stalled_rounds: int = 300) -> None:
         """Work the queues (with chaos), fire due wakes, redrive the DLQs and sweep until
         ``done``. Time moves only when nothing succeeds: by the queue's visibility timeout (2
         minutes) while messages keep failing, else by 20 minutes (the sweeper's staleness is
-        15), after which the sweeper runs."""
+        15), after which the sweeper runs. It gives up after ``stalled_rounds`` rounds in a
+        row in which nothing moved (10 hours of the clock at least): a bound on the rounds
+        themselves ran out at 10,000 participants while every round still moved some."""
         handlers = _handlers()
         self._shown = time.perf_counter()
-        for _ in range(rounds):
+        stalled = 0
+        while stalled < stalled_rounds:
             succeeded = self._succeeded()
             received = 0
             while True:
@@ -108,7 +111,9 @@ class Soak:
                 self.dead_lettered += redriven
                 moved += redriven
             if moved:
+                stalled = 0
                 continue
+            stalled += 1
             if received or self.delivery.later:
                 self.clock.advance(minutes=2)
                 continue
