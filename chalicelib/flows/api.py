@@ -6,13 +6,16 @@ from chalicelib.api.auth import ANY_ROLE, FLOW_WRITE
 from chalicelib.api.pagination import ListQuery, Page
 from chalicelib.api.registry import api
 from chalicelib.api.routing import Call
+from chalicelib.engine.runtime import runtime
 from chalicelib.flows.definition import FlowDefinition
 from chalicelib.flows.models import Flow, FlowListQuery, FlowVersionInfo, FlowVersionOut
 from chalicelib.flows.service import FlowService
 
 
 def _flows(call: Call) -> FlowService:
-    return FlowService(call.tenant_id)
+    # The engine's clock (the same as the workers'): a resume's health_since is compared with
+    # the failures they record.
+    return FlowService(call.tenant_id, clock=runtime.clock)
 
 
 @api.operation(

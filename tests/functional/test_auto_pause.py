@@ -98,3 +98,17 @@ def test_an_enrolment_does_not_fail_for_its_health_counter(
     monkeypatch.setattr(BaseClient, "_make_api_call", throttled_counter)
     world.enrol(flow, world.contact())  # 201, though its count did not go in
     assert len(world.everyone(flow)) == 1
+
+
+def test_a_start_through_the_api_counts_failures_from_the_engines_clock(world: World) -> None:
+    """The API's lifecycle calls and the workers keep one time: the engine's clock. (The API
+    used the wall clock, so once the wall clock passed the tests' fake one, a started flow
+    counted no failure as recent and never paused itself.)"""
+    from chalicelib.clock import iso
+    from chalicelib.store import flows as flow_store
+
+    world.engine.clock.advance(days=-400)  # far from the wall clock
+    flow = world.flow([{"id": "w", "type": "wait_time", "settings": {"duration": "P1D"}}])
+    found = flow_store.get(world.tenant_id, flow)
+    assert found is not None
+    assert found.data["health_since"] == iso(world.engine.clock.now)
