@@ -12,6 +12,7 @@ printed when unset), FLOWS_SQS_DELAY_LIMIT_S (default 900).
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import os
 import secrets
@@ -28,6 +29,9 @@ POLL_IDLE_S = 0.05
 LONG_POLL_S = 1
 SCHEDULER_TICK_S = 1.0
 STOP_DEADLINE_S = 3.0
+# After a SIGTERM or SIGINT the process is gone by then, stopped or not (with the stacks of
+# its threads printed if not): the e2e test once waited over 15 s for it under load.
+LEAVE_DEADLINE_S = STOP_DEADLINE_S + 1.5
 
 
 def _configure_environment() -> None:
@@ -248,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        # Whatever holds the stop up, the process leaves LEAVE_DEADLINE_S after the signal:
+        # faulthandler's own thread (no GIL needed) prints every thread's stack, then exits.
+        faulthandler.dump_traceback_later(LEAVE_DEADLINE_S, exit=True)
         stack.stop_event.set()
 
     signal.signal(signal.SIGINT, on_signal)

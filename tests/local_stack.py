@@ -86,7 +86,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _drain(stream: Any, lines: queue.Queue[str | None], kept: list[str]) -> None:
+def drain(stream: Any, lines: queue.Queue[str | None], kept: list[str]) -> None:
     # Read to the end, always: a full pipe would stall the stack's logging.
     for line in stream:
         kept.append(line)
@@ -119,7 +119,7 @@ def started_stack() -> Iterator[LocalStack]:
     )
     output: list[str] = []
     lines: queue.Queue[str | None] = queue.Queue()
-    threading.Thread(target=_drain, args=(process.stdout, lines, output), daemon=True).start()
+    threading.Thread(target=drain, args=(process.stdout, lines, output), daemon=True).start()
     try:
         printed: dict[str, str] = {}
         deadline = time.monotonic() + START_TIMEOUT_S
