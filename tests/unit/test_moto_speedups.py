@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -106,7 +107,9 @@ def test_a_scan_answers_the_same_with_and_without_the_speedups(table: Any) -> No
     assert len(fast) == 300
 
 
-def test_a_base_table_query_reads_only_its_partition(table: Any) -> None:
+@contextmanager
+def _items_handed_to_moto() -> Iterator[list[int]]:
+    """How many items each Query's ``Table.all_items`` handed to moto, call by call."""
     from moto.dynamodb.models.table import Table
 
     seen: list[int] = []
@@ -119,35 +122,27 @@ def test_a_base_table_query_reads_only_its_partition(table: Any) -> None:
 
     Table.all_items = counting  # type: ignore[method-assign]
     try:
-        table.query(TableName="t", KeyConditionExpression="pk = :p",
-                    ExpressionAttributeValues={":p": {"S": "p3"}})  # fmt: skip
+        yield seen
     finally:
         Table.all_items = real  # type: ignore[method-assign]
+
+
+def test_a_base_table_query_reads_only_its_partition(table: Any) -> None:
+    with _items_handed_to_moto() as seen:
+        table.query(TableName="t", KeyConditionExpression="pk = :p",
+                    ExpressionAttributeValues={":p": {"S": "p3"}})  # fmt: skip
     assert seen == [43]  # numbers 0..299 with number % 7 == 3, not all 300
 
 
 def test_a_page_of_a_base_table_query_hands_moto_only_the_items_it_reaches(table: Any) -> None:
     # moto sorts what all_items gives (comparing DynamoType objects) and walks it to the item
     # after the limit: a page of 5 from a partition of thousands cost O(partition) before.
-    from moto.dynamodb.models.table import Table
-
-    seen: list[int] = []
-    real = Table.all_items
-
-    def counting(self: Table) -> list[Any]:
-        found = real(self)
-        seen.append(len(found))
-        return found
-
-    Table.all_items = counting  # type: ignore[method-assign]
-    try:
+    with _items_handed_to_moto() as seen:
         first = table.query(TableName="t", KeyConditionExpression="pk = :p", Limit=5,
                             ExpressionAttributeValues={":p": {"S": "p3"}})  # fmt: skip
         table.query(TableName="t", KeyConditionExpression="pk = :p", Limit=5,
                     ExclusiveStartKey=first["LastEvaluatedKey"],
                     ExpressionAttributeValues={":p": {"S": "p3"}})  # fmt: skip
-    finally:
-        Table.all_items = real  # type: ignore[method-assign]
     assert seen == [6, 6]
 
 
