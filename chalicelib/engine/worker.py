@@ -266,7 +266,7 @@ def _outcome(
         # A passing fault of AWS (throttling, a 5xx, a timeout) never drops the participant:
         # the message comes back until it goes through (past the queue's maxReceiveCount, the
         # DLQ and the sweeper bring it back). Only a step's own error counts towards MAX_TRIES.
-        last = receive_count >= MAX_TRIES and not _transient(error)
+        last = receive_count >= MAX_TRIES and not transient(error)
         taken = claim is not None and claim.taken
         sent_maybe = taken and not _not_sent(error)
         if taken and not last:
@@ -315,7 +315,7 @@ class _Claim:
         try:
             claimed = store.claim(p, entry)
         except Exception as error:
-            if not _transient(error):
+            if not transient(error):
                 raise
             # The write may have happened (a timeout after it): whose claim is there?
             claimed = _read_back(p, run)
@@ -395,7 +395,7 @@ def _cause(error: Exception) -> Exception:
     return cause if isinstance(cause, Exception) else error
 
 
-def _transient(error: Exception) -> bool:
+def transient(error: Exception) -> bool:
     """A fault of the AWS call, not of the step: a refusal, a 5xx, a lost connection."""
     error = _cause(error)
     return _not_sent(error) or isinstance(error, ReadTimeoutError | ConnectionClosedError)

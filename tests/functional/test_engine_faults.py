@@ -17,10 +17,12 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from pynamodb.exceptions import QueryError
 
 from chalicelib.aws import client
 from chalicelib.clock import iso
-from chalicelib.engine import control, enrol, worker
+from chalicelib.engine import control, enrol, sweeper, worker
+from chalicelib.engine import dispatch as dispatch_module
 from chalicelib.engine.outcomes import RetryableStepError
 from chalicelib.engine.runtime import MAX_TRIES, runtime
 from chalicelib.engine.sweeper import sweep
@@ -599,6 +601,77 @@ def test_the_sweeper_finds_a_lost_message_and_leaves_the_healthy_alone(
     engine.advance(days=2, minutes=1)
     assert {p.status for p in participants_of(t.tenant_id, flow_id)} == {"finished"}
     assert_invariant(t.tenant_id, flow_id)
+
+
+def test_a_sweep_goes_on_past_failed_calls_to_the_last_page(
+    chalice_client: Any, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: a flow of four pages (two a page) with two lost messages, and a store whose
+    # first read of every page is refused, and a queue that refuses the first dispatch.
+    # Before, the first refusal ended the sweep: with 5% of calls failing, a flow of 100
+    # pages was never swept to its end (the 10,000-participant soak stalled on it).
+    clock = FakeClock(datetime(2001, 1, 1, 10, 0, tzinfo=UTC))  # see the test above
+    engine = use_engine(clock)
+    monkeypatch.setattr(sweeper, "PAGE_SIZE", 2)
+    t = Tenant.new(chalice_client)
+    flow_id = t.flow([WAIT])
+    for _ in range(5):
+        t.enrol(flow_id)
+    engine.drain()
+    lost = []
+    for _ in range(2):
+        lost.append(t.enrol(flow_id))
+        delete("steps", _next_step_message())  # lost before anyone runs it
+    clock.advance(minutes=16)
+
+    refused: set[tuple[str, str | None]] = set()
+    read_page = store.page_by_status
+
+    def refusing_first_reads(*args: Any, **kwargs: Any) -> Any:
+        if (args[1], kwargs["after"]) not in refused:
+            refused.add((args[1], kwargs["after"]))
+            raise QueryError("query failed", cause=_throttled())
+        return read_page(*args, **kwargs)
+
+    dispatch = dispatch_module.dispatch
+    refused_dispatch: list[str] = []
+
+    def refusing_first_dispatch(p: Participant, now: datetime) -> None:
+        if not refused_dispatch:
+            refused_dispatch.append(p.participant_id)
+            raise _throttled()
+        dispatch(p, now)
+
+    monkeypatch.setattr(store, "page_by_status", refusing_first_reads)
+    monkeypatch.setattr(sweeper, "dispatch", refusing_first_dispatch)
+    # When: a sweep runs, its messages run; then another sweep
+    first = sweep(clock.now)
+    engine.drain()
+    second = sweep(clock.now)
+    # Then: the first read every page and dispatched the lost one whose dispatch was not
+    # refused; the second dispatched the other; and nothing is left stranded
+    assert (refused_dispatch != [], first, second) == (True, 1, 1)
+    assert on_queue("steps", flow_id) == 1
+    engine.drain()
+    assert sweep(clock.now) == 0
+    assert {t.participant(flow_id, pid).data["wait"]["step_id"] for pid in lost} == {"w"}
+    assert_invariant(t.tenant_id, flow_id)
+
+
+def test_a_sweep_does_not_hide_a_fault_of_the_code(
+    chalice_client: Any, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: a running flow, and a read that fails for a reason no retry mends
+    t = Tenant.new(chalice_client)
+    t.flow([WAIT])
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise KeyError("status_key")
+
+    monkeypatch.setattr(store, "page_by_status", broken)
+    # When / Then: the sweep fails (and its Lambda's error alarm says so)
+    with pytest.raises(KeyError):
+        sweep()
 
 
 # -- 7. fan-out jobs continue themselves ---------------------------------------------------------
