@@ -21,6 +21,7 @@ from chalicelib.crm.imports import MAX_ROWS, ImportResult, import_contacts, pars
 from chalicelib.crm.models import ActivityEntry, Member
 from chalicelib.crm.resources import CONTACT, RESOURCES, Resource
 from chalicelib.crm.service import CrmService
+from chalicelib.engine.runtime import runtime
 
 
 class ContactQuery(ListQuery):
@@ -32,7 +33,7 @@ class ByContactQuery(ListQuery):
 
 
 def _service(call: Call) -> CrmService:
-    return CrmService(call.tenant_id)
+    return CrmService(call.tenant_id, clock=runtime.clock)
 
 
 def _named(name: str, handler: Handler) -> Handler:
@@ -230,7 +231,7 @@ def associate_notifications(call: Call) -> Page[Notification]:
 
 
 def _import_contacts(call: Call) -> ImportResult:
-    service = CrmService(call.tenant_id, fire_triggers=False)
+    service = CrmService(call.tenant_id, fire_triggers=False, clock=runtime.clock)
     rows = parse(raw_body(call.request), content_type(call.request))
     return import_contacts(service, rows)
 

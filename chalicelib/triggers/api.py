@@ -17,7 +17,6 @@ from chalicelib.api.pagination import ListQuery, Page
 from chalicelib.api.problems import BadRequestError
 from chalicelib.api.registry import api
 from chalicelib.api.routing import Call, Operation, content_type, parse_json, raw_body
-from chalicelib.clock import utc_now
 from chalicelib.triggers import email_events, forms, links
 from chalicelib.triggers.models import ProcessBody, Submission, TrackedUrl
 
@@ -196,7 +195,7 @@ def list_submissions(call: Call) -> Page[Submission]:
 )
 def process_submission(call: Call) -> Submission:
     return forms.process(
-        call.tenant_id, call.params["id"], call.params["sid"], call.body.contact_id, utc_now
+        call.tenant_id, call.params["id"], call.params["sid"], call.body.contact_id, clock
     )
 
 

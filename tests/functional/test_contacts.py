@@ -415,3 +415,13 @@ def test_paging_through_contacts_in_creation_order(admin: Http) -> None:
 )
 def test_bad_paging_is_400(admin: Http, query: str, path: str) -> None:
     assert error_paths(admin.get(f"/v1/contacts?{query}")) == [path]
+
+
+def test_a_contact_is_stamped_by_the_engines_clock(admin: Http, engine: Any) -> None:
+    """The API and the workers keep one time, the engine's (which tests move): the CRM API
+    took the wall clock, so a contact's times and the engine's disagreed in every test."""
+    from chalicelib.clock import iso
+
+    engine.clock.advance(days=-400)  # far from the wall clock
+    contact = create(admin, "/v1/contacts", {})
+    assert (contact["created_at"], contact["updated_at"]) == (iso(engine.clock.now),) * 2

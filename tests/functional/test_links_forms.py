@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from chalicelib.aws import client
+from chalicelib.clock import iso
 from chalicelib.messaging import tokens
 from chalicelib.store import engagement, records
 from chalicelib.triggers.email_events import handle_ses_events
@@ -349,6 +350,7 @@ def test_manual_and_auto_known_processing(world: World, public: Http) -> None:
     done = world.http.post(process, {"contact_id": existing})
     assert done.status == 200, done.body
     assert (done.json["status"], done.json["contact_id"]) == ("processed", existing)
+    assert done.json["processed_at"] == iso(world.engine.clock.now)  # the engine's clock
     assert world.http.post(process, {}).status == 409
     assert world.http.get(f"/v1/forms/{manual}/submissions?status=pending").json["items"] == []
     assert [p.contact_id for p in world.everyone(flow)] == [existing]
