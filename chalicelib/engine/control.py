@@ -96,14 +96,23 @@ def _paged(
 
     A handler that works item by item raises StoppedError when one fails: the job posts its
     continuation from the last item done and ends well, so a passing fault costs one item's
-    retry, not the page's (nor, past maxReceiveCount, the job). With nothing done at all,
-    the error stands and SQS brings the message back.
+    retry, not the page's (nor, past maxReceiveCount, the job). A page that cannot be read
+    after others were done ends the job the same way, continuing from that page. With nothing
+    done at all, the error stands and SQS brings the message back.
     """
     cursor = message.get("cursor")
     progressed = False
     for _ in range(PAGES_PER_JOB):
         page_start = cursor
-        items, cursor = fetch(cursor)
+        try:
+            items, cursor = fetch(cursor)
+        except Exception as error:
+            if not progressed:
+                raise
+            log.warning("job %s could not read a page (%s); continues after %s",
+                        message.get("type"), type(error).__name__, page_start)  # fmt: skip
+            _continue(message, page_start)
+            return page_start
         try:
             handle(items)
         except StoppedError as stopped:

@@ -743,6 +743,45 @@ def test_resume_and_end_continue_page_by_page_and_reach_everyone(
     assert_invariant(t.tenant_id, flow_id)
 
 
+def test_a_job_whose_later_page_cannot_be_read_goes_on_from_that_page(
+    chalice_client: Any, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: a paused flow of five active participants, two a page and three pages a job,
+    # and a store that refuses the first read of the second page
+    monkeypatch.setattr(control, "PAGE_SIZE", 2)
+    monkeypatch.setattr(control, "PAGES_PER_JOB", 3)
+    t = Tenant.new(chalice_client)
+    flow_id = t.flow([WAIT])
+    for _ in range(5):
+        t.enrol(flow_id)
+    engine.drain()
+    t.lifecycle(flow_id, "pause")
+    reads: list[str | None] = []
+    read_page = store.page_by_status
+
+    def refusing_second_page(*args: Any, **kwargs: Any) -> Any:
+        reads.append(kwargs["after"])
+        if kwargs["after"] and [after for after in reads if after] == [kwargs["after"]]:
+            raise QueryError("query failed", cause=_throttled())
+        return read_page(*args, **kwargs)
+
+    monkeypatch.setattr(store, "page_by_status", refusing_second_page)
+    # When: resumed
+    sent: list[dict[str, Any]] = []
+    with replaced(control, "send", _recording_sends(sent)):
+        t.lifecycle(flow_id, "start")
+        engine.drain()
+
+    # Then: the job ended well and posted its continuation from the second page, so the
+    # first page was read once (before, the whole job failed and began again)
+    second = next(after for after in reads if after)
+    continued = [m.get("cursor") for m in sent if m["type"] == "resume" and m["phase"] == "active"]
+    assert continued == [None, second], sent
+    assert reads.count(None) == 2  # the resume's active phase and its queued phase
+    assert {p.status for p in participants_of(t.tenant_id, flow_id)} == {"active"}
+    assert_invariant(t.tenant_id, flow_id)
+
+
 # -- 5. pause, resume and end of 2,000 participants ----------------------------------------------
 
 
