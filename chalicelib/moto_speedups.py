@@ -66,7 +66,7 @@ import re
 import threading
 import types
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -171,14 +171,21 @@ def _fast_sorted_items(
     start = scope.start
     if start and all(name in start for name in attrs):
         cursor = tuple(_plain(DynamoType(start[name])) for name in attrs)
-        if scope.forward:
-            ordered = ordered[bisect.bisect_right(ordered, cursor, key=plain) :]
-        else:
-            ordered = ordered[: bisect.bisect_left(ordered, cursor, key=plain)]
+        ordered = _past_cursor(ordered, cursor, plain, scope.forward)
     if scope.limit is None:
         return ordered
     # moto reverses the list of a backward Query after its sort, and walks from the start.
     return ordered[: scope.limit + 1] if scope.forward else ordered[-(scope.limit + 1) :]
+
+
+def _past_cursor(
+    ordered: list[Any], cursor: Any, key: Callable[[Any], Any], forward: bool
+) -> list[Any]:
+    """The items of ``ordered`` (ascending by ``key``) that a Query going on from ``cursor``
+    reaches: those after it, or, for a backward Query, those before it."""
+    if forward:
+        return ordered[bisect.bisect_right(ordered, cursor, key=key) :]
+    return ordered[: bisect.bisect_left(ordered, cursor, key=key)]
 
 
 def _fast_all_items(self: Table) -> list[Any]:
@@ -200,10 +207,7 @@ def _fast_all_items(self: Table) -> list[Any]:
     start = scope.start
     if start and self.range_key_attr in start:
         cursor = _plain(DynamoType(start[self.range_key_attr]))
-        if scope.forward:
-            ordered = ordered[bisect.bisect_right(ordered, cursor, key=_range_value) :]
-        else:
-            ordered = ordered[: bisect.bisect_left(ordered, cursor, key=_range_value)]
+        ordered = _past_cursor(ordered, cursor, _range_value, scope.forward)
     if scope.limit is None:
         return ordered
     # A page: what moto will look at, in its order (it sorts, then reverses a backward Query).

@@ -603,6 +603,29 @@ def test_the_sweeper_finds_a_lost_message_and_leaves_the_healthy_alone(
     assert_invariant(t.tenant_id, flow_id)
 
 
+Read = tuple[str, str | None]  # a page read: the flow, and the cursor it goes on from
+
+
+def _refusing_reads(
+    monkeypatch: pytest.MonkeyPatch, refuse: Callable[[Read, list[Read]], bool]
+) -> list[Read]:
+    """Make every read of a page of participants by status that ``refuse(read, reads before
+    it)`` picks fail as a throttled Query; returns the reads, in order."""
+    reads: list[Read] = []
+    read_page = store.page_by_status
+
+    def refusing(*args: Any, **kwargs: Any) -> Any:
+        read = (args[1], kwargs["after"])
+        refused = refuse(read, list(reads))
+        reads.append(read)
+        if refused:
+            raise QueryError("query failed", cause=_throttled())
+        return read_page(*args, **kwargs)
+
+    monkeypatch.setattr(store, "page_by_status", refusing)
+    return reads
+
+
 def test_a_sweep_goes_on_past_failed_calls_to_the_last_page(
     chalice_client: Any, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -624,15 +647,6 @@ def test_a_sweep_goes_on_past_failed_calls_to_the_last_page(
         delete("steps", _next_step_message())  # lost before anyone runs it
     clock.advance(minutes=16)
 
-    refused: set[tuple[str, str | None]] = set()
-    read_page = store.page_by_status
-
-    def refusing_first_reads(*args: Any, **kwargs: Any) -> Any:
-        if (args[1], kwargs["after"]) not in refused:
-            refused.add((args[1], kwargs["after"]))
-            raise QueryError("query failed", cause=_throttled())
-        return read_page(*args, **kwargs)
-
     dispatch = dispatch_module.dispatch
     refused_dispatch: list[str] = []
 
@@ -642,7 +656,7 @@ def test_a_sweep_goes_on_past_failed_calls_to_the_last_page(
             raise _throttled()
         dispatch(p, now)
 
-    monkeypatch.setattr(store, "page_by_status", refusing_first_reads)
+    _refusing_reads(monkeypatch, lambda read, before: read not in before)  # each page once
     monkeypatch.setattr(sweeper, "dispatch", refusing_first_dispatch)
     # When: a sweep runs, its messages run; then another sweep
     first = sweep(clock.now)
@@ -756,16 +770,9 @@ def test_a_job_whose_later_page_cannot_be_read_goes_on_from_that_page(
         t.enrol(flow_id)
     engine.drain()
     t.lifecycle(flow_id, "pause")
-    reads: list[str | None] = []
-    read_page = store.page_by_status
-
-    def refusing_second_page(*args: Any, **kwargs: Any) -> Any:
-        reads.append(kwargs["after"])
-        if kwargs["after"] and [after for after in reads if after] == [kwargs["after"]]:
-            raise QueryError("query failed", cause=_throttled())
-        return read_page(*args, **kwargs)
-
-    monkeypatch.setattr(store, "page_by_status", refusing_second_page)
+    reads = _refusing_reads(
+        monkeypatch, lambda read, before: read[1] is not None and all(r[1] is None for r in before)
+    )
     # When: resumed
     sent: list[dict[str, Any]] = []
     with replaced(control, "send", _recording_sends(sent)):
@@ -774,10 +781,10 @@ def test_a_job_whose_later_page_cannot_be_read_goes_on_from_that_page(
 
     # Then: the job ended well and posted its continuation from the second page, so the
     # first page was read once (before, the whole job failed and began again)
-    second = next(after for after in reads if after)
+    second = next(after for _, after in reads if after)
     continued = [m.get("cursor") for m in sent if m["type"] == "resume" and m["phase"] == "active"]
     assert continued == [None, second], sent
-    assert reads.count(None) == 2  # the resume's active phase and its queued phase
+    assert [after for _, after in reads].count(None) == 2  # the active phase, the queued phase
     assert {p.status for p in participants_of(t.tenant_id, flow_id)} == {"active"}
     assert_invariant(t.tenant_id, flow_id)
 
