@@ -71,7 +71,8 @@ def _sweep_flow(tenant_id: str, flow_id: str, now: datetime) -> int:
 def _read_page(
     tenant_id: str, flow_id: str, after: str | None
 ) -> tuple[list[Participant], str | None]:
-    for tries in range(1, READ_TRIES + 1):
+    tries = 1
+    while True:
         try:
             return store.page_by_status(tenant_id, flow_id, "active", limit=PAGE_SIZE, after=after)
         except Exception as error:
@@ -79,7 +80,7 @@ def _read_page(
                 raise
             if tries == READ_TRIES:
                 raise _PageUnreadableError(flow_id) from error
-    raise AssertionError("unreachable")  # pragma: no cover
+            tries += 1
 
 
 def _redispatch(p: Participant, now: datetime) -> bool:
